@@ -1,0 +1,203 @@
+"""The recording client: the one place requests are sent and exchanges recorded."""
+
+from __future__ import annotations
+
+import email.utils
+import json as jsonlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from chatconform import __version__
+from chatconform.exchange import Exchange, RecordedRequest, StreamEvent
+from chatconform.redaction import Redactor
+from chatconform.sse import SSEDecoder
+
+RETRY_STATUSES = frozenset({429, 503})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on every request: time, size and retries."""
+
+    connect_timeout_s: float = 10.0
+    # Longest silence tolerated between two reads: a stalled stream is cut here.
+    read_timeout_s: float = 60.0
+    total_timeout_s: float = 120.0
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_retries: int = 2
+    max_retry_wait_s: float = 20.0
+
+
+class RecordingClient:
+    """Sends requests to one provider and records each as an ``Exchange``.
+
+    Secrets are redacted here, once, before anything is stored. Transport
+    failures are recorded on the exchange (``error``), never raised.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        redactor: Redactor | None = None,
+        limits: Limits | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.limits = limits or Limits()
+        self._redactor = redactor or Redactor()
+        self._headers = {"user-agent": f"chatconform/{__version__}", **(headers or {})}
+        self._sleep = sleep
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(
+                connect=self.limits.connect_timeout_s,
+                read=self.limits.read_timeout_s,
+                write=self.limits.read_timeout_s,
+                pool=self.limits.connect_timeout_s,
+            ),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> RecordingClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+    ) -> Exchange:
+        """Send one request (retrying 429/503 within bounds) and record what came back.
+
+        ``headers`` are merged over the client's; a value of None removes one
+        (the missing-key probe). ``stream`` decodes the body as server-sent
+        events as it arrives, timing each event.
+        """
+        merged = {**self._headers, **(headers or {})}
+        sent_headers = {k: v for k, v in merged.items() if v is not None}
+        if json is not None:
+            content = jsonlib.dumps(json).encode()
+            sent_headers.setdefault("content-type", "application/json")
+        recorded = RecordedRequest(
+            method=method,
+            url=self.url(path),
+            headers=self._redactor.headers(sent_headers),
+            body=self._redactor.bytes(content or b""),
+        )
+        attempt = 0
+        while True:
+            attempt += 1
+            exchange = self._send_once(recorded, sent_headers, content, stream)
+            exchange.attempts = attempt
+            wait = self._retry_wait(exchange, attempt)
+            if wait is None:
+                return exchange
+            self._sleep(wait)
+
+    def _retry_wait(self, exchange: Exchange, attempt: int) -> float | None:
+        if exchange.status not in RETRY_STATUSES or attempt > self.limits.max_retries:
+            return None
+        wait = _parse_retry_after(exchange.headers.get("retry-after"))
+        if wait is None:
+            wait = 2.0 ** (attempt - 1)
+        if wait > self.limits.max_retry_wait_s:
+            return None  # the provider asks for longer than a run can afford
+        return wait
+
+    def _send_once(
+        self,
+        recorded: RecordedRequest,
+        headers: dict[str, str],
+        content: bytes | None,
+        stream: bool,
+    ) -> Exchange:
+        exchange = Exchange(request=recorded, streamed=stream)
+        limits = self.limits
+        started = time.monotonic()
+        deadline = started + limits.total_timeout_s
+        decoder = SSEDecoder() if stream else None
+        body = bytearray()
+        try:
+            with self._http.stream(
+                recorded.method, recorded.url, headers=headers, content=content
+            ) as response:
+                exchange.status = response.status_code
+                exchange.headers = {
+                    k.lower(): self._redactor.text(v) for k, v in response.headers.items()
+                }
+                for chunk in response.iter_raw():
+                    now = time.monotonic() - started
+                    if exchange.first_byte_s is None:
+                        exchange.first_byte_s = now
+                    chunk = self._redactor.bytes(chunk)
+                    if decoder is not None:
+                        exchange.events.extend(
+                            StreamEvent(e.data, e.event, e.id, e.retry, now)
+                            for e in decoder.feed(chunk)
+                        )
+                    room = limits.max_body_bytes - len(body)
+                    if len(chunk) > room:
+                        body += chunk[:room]
+                        exchange.truncated = True
+                        break
+                    body += chunk
+                    if time.monotonic() > deadline:
+                        exchange.error = (
+                            f"total timeout: response still arriving after "
+                            f"{limits.total_timeout_s:g} s"
+                        )
+                        break
+        except httpx.TimeoutException as exc:
+            exchange.error = _describe_timeout(exc, exchange, limits)
+        except httpx.HTTPError as exc:
+            exchange.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        exchange.body = bytes(body)
+        exchange.elapsed_s = time.monotonic() - started
+        if decoder is not None:
+            exchange.unterminated_tail = decoder.unterminated()
+        return exchange
+
+
+def _describe_timeout(exc: httpx.TimeoutException, exchange: Exchange, limits: Limits) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"connect timeout: no connection within {limits.connect_timeout_s:g} s"
+    if exchange.status is None:
+        return f"read timeout: no response within {limits.read_timeout_s:g} s"
+    got = f"{len(exchange.events)} events" if exchange.streamed else "part of the body"
+    return f"stalled: no data for {limits.read_timeout_s:g} s after {got}"
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

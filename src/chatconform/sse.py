@@ -1,0 +1,146 @@
+"""Server-sent events decoding, as the WHATWG HTML standard specifies it.
+
+https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+
+Two layers, as in the spec: ``LineSplitter`` turns bytes arriving in arbitrary
+pieces into lines (CRLF, LF or CR end a line, and a CRLF may be split across
+two reads); ``EventAssembler`` interprets lines into events. Provider-level
+meaning (OpenAI's ``[DONE]``, error payloads) belongs one layer up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class ServerSentEvent:
+    """A dispatched event. ``event`` is None when the stream gave no ``event:`` field."""
+
+    data: str
+    event: str | None = None
+    id: str | None = None
+    retry: int | None = None
+
+
+class LineSplitter:
+    """Splits a byte stream into decoded lines, across reads of any size."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._pending_cr = False
+        self._started = False
+
+    def feed(self, chunk: bytes) -> list[str]:
+        lines: list[str] = []
+        if self._pending_cr and chunk.startswith(b"\n"):
+            # The LF of a CRLF whose CR ended the previous read.
+            chunk = chunk[1:]
+        self._pending_cr = False
+        data = self._buffer + chunk
+        start = 0
+        i = 0
+        while i < len(data):
+            byte = data[i]
+            if byte == 0x0A:  # LF
+                lines.append(self._decode(data[start:i]))
+                start = i + 1
+            elif byte == 0x0D:  # CR, alone or as the first half of CRLF
+                lines.append(self._decode(data[start:i]))
+                if i + 1 < len(data):
+                    if data[i + 1] == 0x0A:
+                        i += 1
+                else:
+                    self._pending_cr = True
+                start = i + 1
+            i += 1
+        self._buffer = data[start:]
+        return lines
+
+    def tail(self) -> str:
+        """Bytes received after the last line end, decoded (an unterminated line)."""
+        return self._buffer.decode("utf-8", "replace")
+
+    def _decode(self, raw: bytes) -> str:
+        line = raw.decode("utf-8", "replace")
+        if not self._started:
+            self._started = True
+            # "One leading U+FEFF BYTE ORDER MARK character must be ignored."
+            line = line.removeprefix(_BOM)
+        return line
+
+
+class EventAssembler:
+    """Interprets event-stream lines into events (the spec's buffers and fields)."""
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+        self._event = ""
+        self._last_id: str | None = None
+        self._retry: int | None = None
+        self._pending: list[str] = []
+
+    def feed(self, line: str) -> ServerSentEvent | None:
+        if line == "":
+            return self._dispatch()
+        if line.startswith(":"):
+            return None  # a comment
+        field, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        self._pending.append(line)
+        if field == "event":
+            self._event = value
+        elif field == "data":
+            self._data.append(value)
+        elif field == "id" and "\0" not in value:
+            self._last_id = value
+        elif field == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
+        # Any other field name is ignored, as the spec requires.
+        return None
+
+    @property
+    def pending(self) -> list[str]:
+        """Field lines read that no blank line has dispatched yet."""
+        return list(self._pending)
+
+    def _dispatch(self) -> ServerSentEvent | None:
+        data, event, retry = self._data, self._event, self._retry
+        self._data, self._event, self._retry, self._pending = [], "", None, []
+        if not data:
+            # "If the data buffer is an empty string, ... return": no event.
+            return None
+        return ServerSentEvent(
+            data="\n".join(data), event=event or None, id=self._last_id, retry=retry
+        )
+
+
+class SSEDecoder:
+    """Bytes in, events out: a ``LineSplitter`` feeding an ``EventAssembler``."""
+
+    def __init__(self) -> None:
+        self._lines = LineSplitter()
+        self._events = EventAssembler()
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        events = []
+        for line in self._lines.feed(chunk):
+            event = self._events.feed(line)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def unterminated(self) -> str:
+        """What the stream left undispatched at its end, which the spec discards."""
+        return "\n".join([*self._events.pending, self._lines.tail()]).strip("\n")
+
+
+def decode(chunks: Iterable[bytes]) -> Iterator[ServerSentEvent]:
+    """Decode a whole stream given as byte chunks."""
+    decoder = SSEDecoder()
+    for chunk in chunks:
+        yield from decoder.feed(chunk)
