@@ -1,0 +1,83 @@
+"""Load the wire-format JSON Schemas under schemas/ and report validation errors by JSON pointer."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import jsonschema
+import jsonschema.protocols
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from chatconform.paths import SCHEMAS_DIR
+
+SCHEMA_DIR: Path = SCHEMAS_DIR
+
+
+@functools.cache
+def _registry(dialect: str) -> Registry:
+    resources = []
+    for path in sorted((SCHEMA_DIR / dialect).glob("*.schema.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        resource = Resource.from_contents(contents, default_specification=DRAFT202012)
+        # Register under the $id and under the bare file name, so relative $refs resolve
+        # whether or not the referring schema declares an $id.
+        resources.append((path.name, resource))
+        if "$id" in contents:
+            resources.append((contents["$id"], resource))
+    return Registry().with_resources(resources)
+
+
+@functools.cache
+def validator(dialect: str, name: str) -> jsonschema.protocols.Validator:
+    """Draft 2020-12 validator for schemas/<dialect>/<name>.schema.json (format checks off)."""
+    registry = _registry(dialect)
+    file_name = f"{name}.schema.json"
+    if file_name not in registry:
+        raise FileNotFoundError(SCHEMA_DIR / dialect / file_name)
+    schema = registry.contents(file_name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def _pointer(error: ValidationError) -> str:
+    return "".join(
+        "/" + str(part).replace("~", "~0").replace("/", "~1") for part in error.absolute_path
+    )
+
+
+def _specific(error: ValidationError) -> list[tuple[str, str]]:
+    """Replace an anyOf/oneOf failure by the errors of the one branch whose type fits, if any."""
+    if not error.context:
+        return [(_pointer(error), error.message)]
+    branches: dict[object, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    # A branch "misfits" when it rejects the instance's JSON type outright.
+    misfits = {
+        key: sub.validator_value
+        for key, subs in branches.items()
+        for sub in subs
+        if sub.validator == "type" and not sub.relative_path
+    }
+    fitting = [subs for key, subs in branches.items() if key not in misfits]
+    if len(fitting) == 1:
+        return [leaf for sub in fitting[0] for leaf in _specific(sub)]
+    if not fitting:
+        types = " or ".join(repr(t) for t in misfits.values())
+        return [(_pointer(error), f"{error.instance!r} is not of type {types}")]
+    best = best_match([error])
+    return [(_pointer(best), best.message)]
+
+
+def schema_errors(dialect: str, name: str, instance: object) -> list[tuple[str, str]]:
+    """(JSON pointer, message) for every validation error, sorted by pointer ("" is the root).
+
+    An anyOf/oneOf failure is replaced by the errors of the branch matching the instance's
+    type, or else by jsonschema's best_match, so messages name the real problem.
+    """
+    errors = validator(dialect, name).iter_errors(instance)
+    return sorted({leaf for error in errors for leaf in _specific(error)})
