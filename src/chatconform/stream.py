@@ -1,0 +1,75 @@
+"""OpenAI chat streams one layer above SSE: chunks, the [DONE] sentinel, error events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatconform.exchange import Exchange
+
+DONE = "[DONE]"
+
+
+@dataclass
+class ChatStream:
+    """The events of a streamed chat completion, sorted by what they carry.
+
+    Indexes are positions in ``exchange.events``, so a finding can point at
+    ``/events/<i>``.
+    """
+
+    chunks: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    done_at: int | None = None
+    not_json: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def choice_chunks(self) -> list[tuple[int, dict[str, Any]]]:
+        """Chunks that carry choices (not the include_usage chunk)."""
+        return [(i, c) for i, c in self.chunks if c.get("choices")]
+
+    def text(self, choice: int = 0) -> str:
+        """The content deltas of one choice, concatenated, as a client would."""
+        parts = []
+        for _, chunk in self.chunks:
+            for entry in choices(chunk):
+                if entry.get("index", 0) == choice:
+                    delta = entry.get("delta")
+                    if isinstance(delta, dict) and isinstance(delta.get("content"), str):
+                        parts.append(delta["content"])
+        return "".join(parts)
+
+    def usage(self) -> dict[str, Any] | None:
+        for _, chunk in reversed(self.chunks):
+            if isinstance(chunk.get("usage"), dict):
+                return chunk["usage"]
+        return None
+
+
+def parse(exchange: Exchange) -> ChatStream:
+    stream = ChatStream()
+    for i, event in enumerate(exchange.events):
+        if event.data.strip() == DONE:
+            if stream.done_at is None:
+                stream.done_at = i
+            continue
+        try:
+            payload = json.loads(event.data)
+        except ValueError:
+            stream.not_json.append((i, event.data))
+            continue
+        if isinstance(payload, dict) and "error" in payload and "choices" not in payload:
+            stream.errors.append((i, payload))
+        elif isinstance(payload, dict):
+            stream.chunks.append((i, payload))
+        else:
+            stream.not_json.append((i, event.data))
+    return stream
+
+
+def choices(payload: Any) -> list[dict[str, Any]]:
+    """The choice objects of a chunk or response, ignoring malformed entries."""
+    entries = payload.get("choices") if isinstance(payload, dict) else None
+    if not isinstance(entries, list):
+        return []
+    return [c for c in entries if isinstance(c, dict)]
