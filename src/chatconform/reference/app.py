@@ -1,0 +1,141 @@
+"""The reference provider's ASGI app: OpenAI's /v1 chat completions and models endpoints."""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from chatconform.reference.completion import answer, completion_json
+from chatconform.reference.errors import (
+    ApiError,
+    handle_api_error,
+    handle_http_exception,
+    handle_unexpected,
+)
+from chatconform.reference.faults import FaultSet
+from chatconform.reference.streaming import frames, sse_body, stream_items
+from chatconform.reference.validation import check_model, parse_body, validate_chat_request
+
+# A fixed date, so GET /models is byte-for-byte stable between runs.
+MODEL_CREATED = 1735689600
+OWNED_BY = "chatconform"
+OTHER_MODEL = "other-model-1"
+NGINX_PAGE = "<html><body><h1>Welcome to nginx!</h1></body></html>"
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: str
+    model: str
+    faults: FaultSet
+    pace_s: float
+    # Set when the server shuts down, so streams that stall on purpose let go.
+    closing: threading.Event
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _authorise(request: Request, settings: Settings) -> None:
+    if "auth-not-enforced" in settings.faults:
+        return
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(
+        key.strip().encode(), settings.api_key.encode()
+    ):
+        return
+    status = 403 if "auth-status-403" in settings.faults else 401
+    raise ApiError(status, "Incorrect API key provided.", code="invalid_api_key")
+
+
+def model_object(model_id: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": MODEL_CREATED, "owned_by": OWNED_BY}
+
+
+async def list_models(request: Request) -> Response:
+    settings = _settings(request)
+    _authorise(request, settings)
+    listed = OTHER_MODEL if "models-list-incomplete" in settings.faults else settings.model
+    data = [model_object(listed)]
+    if "models-bare-array" in settings.faults:
+        return JSONResponse(data)
+    return JSONResponse({"object": "list", "data": data})
+
+
+async def retrieve_model(request: Request) -> Response:
+    settings = _settings(request)
+    _authorise(request, settings)
+    model_id = request.path_params["model_id"]
+    if model_id != settings.model:
+        raise ApiError(
+            404,
+            f"The model `{model_id}` does not exist or you do not have access to it.",
+            param="model",
+            code="model_not_found",
+        )
+    return JSONResponse(model_object(model_id))
+
+
+async def chat_completions(request: Request) -> Response:
+    settings = _settings(request)
+    faults = settings.faults
+    _authorise(request, settings)
+    body = validate_chat_request(parse_body(await request.body(), faults), faults)
+    check_model(body, settings.model, faults)
+    completion = answer(body, settings.model, faults)
+    if body.get("stream") is True and "stream-ignored" not in faults:
+        options = body.get("stream_options") or {}
+        items = stream_items(
+            completion, include_usage=options.get("include_usage") is True, faults=faults
+        )
+        events = frames(items, faults)
+        return StreamingResponse(
+            sse_body(events, pace_s=settings.pace_s, faults=faults, closing=settings.closing),
+            media_type="text/event-stream",
+        )
+    if "html-instead-of-json" in faults:
+        return HTMLResponse(NGINX_PAGE)
+    return JSONResponse(completion_json(completion, faults))
+
+
+def create_app(
+    *,
+    api_key: str = "sk-reference",
+    model: str = "reference-1",
+    faults: Iterable[str] = frozenset(),
+    pace_s: float = 0.02,
+) -> Starlette:
+    """The reference provider; ``faults`` are catalog names (ValueError for unknown ones)."""
+    settings = Settings(
+        api_key=api_key,
+        model=model,
+        faults=FaultSet(faults),
+        pace_s=pace_s,
+        closing=threading.Event(),
+    )
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/models", list_models, methods=["GET"]),
+            Route("/v1/models/{model_id:path}", retrieve_model, methods=["GET"]),
+        ],
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+    )
+    app.state.settings = settings
+    app.state.faults = settings.faults
+    app.state.closing = settings.closing
+    return app

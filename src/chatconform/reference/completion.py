@@ -1,0 +1,153 @@
+"""What one chat completion request produces, and its non-streamed chat.completion object."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from chatconform.reference.faults import FaultSet
+from chatconform.reference.model import prompt_tokens as count_prompt_tokens
+from chatconform.reference.model import respond, tokens
+
+SYSTEM_FINGERPRINT = "fp_reference"
+SUBSTITUTE_MODEL = "gpt-3.5-turbo"
+
+
+@dataclass(frozen=True)
+class Choice:
+    index: int
+    text: str
+    finish_reason: str
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One answered request; streamed and non-streamed responses are both rendered from it."""
+
+    id: str
+    created: int
+    model: str
+    choices: tuple[Choice, ...]
+    prompt_tokens: int
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(len(tokens(choice.text)) for choice in self.choices)
+
+
+def new_id() -> str:
+    return f"chatcmpl-{secrets.token_hex(12)}"
+
+
+def timestamp(faults: FaultSet) -> int:
+    if "created-in-ms" in faults:
+        return int(time.time() * 1000)
+    return int(time.time())
+
+
+def seen_messages(messages: list[dict], faults: FaultSet) -> list[dict]:
+    """The conversation as it reaches the model, after any fault that loses part of it."""
+    seen = [message for message in messages if isinstance(message, dict)]
+    if "system-prompt-dropped" in faults:
+        seen = [message for message in seen if message.get("role") not in ("system", "developer")]
+    if "history-dropped" in faults:
+        users = [message for message in seen if message.get("role") == "user"]
+        seen = users[-1:]
+    if "content-parts-dropped" in faults:
+        seen = [
+            message if isinstance(message.get("content"), str) else {**message, "content": ""}
+            for message in seen
+        ]
+    return seen
+
+
+def stop_strings(stop: Any) -> list[str]:
+    if isinstance(stop, str):
+        return [stop] if stop else []
+    if isinstance(stop, list):
+        return [item for item in stop if isinstance(item, str) and item]
+    return []
+
+
+def limit(text: str, max_tokens: int | None, stops: list[str]) -> tuple[str, str]:
+    """The text cut at max_tokens and then at the earliest stop string, with its finish_reason."""
+    finish_reason = "stop"
+    if max_tokens is not None:
+        kept = tokens(text)
+        if len(kept) > max_tokens:
+            text = "".join(kept[:max_tokens])
+            finish_reason = "length"
+    cuts = [found for stop in stops if (found := text.find(stop)) >= 0]
+    if cuts:
+        text = text[: min(cuts)]
+        finish_reason = "stop"
+    return text, finish_reason
+
+
+def answer(body: dict[str, Any], served_model: str, faults: FaultSet) -> Completion:
+    """Run the model on a validated request body."""
+    raw_messages = body.get("messages")
+    messages = seen_messages(raw_messages if isinstance(raw_messages, list) else [], faults)
+    text = "" if "empty-content" in faults else respond(messages)
+    max_tokens = body.get("max_completion_tokens")
+    if max_tokens is None:
+        max_tokens = body.get("max_tokens")
+    if "max-tokens-ignored" in faults:
+        max_tokens = None
+    stops = [] if "stop-ignored" in faults else stop_strings(body.get("stop"))
+    text, finish_reason = limit(text, max_tokens, stops)
+    n = 1 if "n-ignored" in faults else body.get("n") or 1
+    return Completion(
+        id=new_id(),
+        created=timestamp(faults),
+        model=SUBSTITUTE_MODEL if "model-substituted" in faults else served_model,
+        choices=tuple(Choice(index, text, finish_reason) for index in range(n)),
+        prompt_tokens=count_prompt_tokens(messages),
+    )
+
+
+def finish_reason_on_wire(reason: str, faults: FaultSet) -> str:
+    if reason == "stop" and "finish-reason-nonstandard" in faults:
+        return "end_turn"
+    return reason
+
+
+def usage_json(completion: Completion, faults: FaultSet) -> dict[str, int]:
+    prompt, generated = completion.prompt_tokens, completion.completion_tokens
+    if "usage-zero" in faults:
+        prompt = generated = 0
+    total = prompt + generated
+    if "usage-total-mismatch" in faults:
+        total += 7
+    return {"prompt_tokens": prompt, "completion_tokens": generated, "total_tokens": total}
+
+
+def completion_json(completion: Completion, faults: FaultSet) -> dict[str, Any]:
+    """The chat.completion object, as openai-python's ChatCompletion type reads it."""
+    choices = []
+    for choice in completion.choices:
+        message: dict[str, Any] = {"role": "assistant", "content": choice.text, "refusal": None}
+        if "message-role-missing" in faults:
+            del message["role"]
+        choices.append(
+            {
+                "index": choice.index,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": finish_reason_on_wire(choice.finish_reason, faults),
+            }
+        )
+    body: dict[str, Any] = {
+        "id": completion.id,
+        "object": "chat.completion",
+        "created": completion.created,
+        "model": completion.model,
+        "system_fingerprint": SYSTEM_FINGERPRINT,
+        "choices": choices,
+        "usage": usage_json(completion, faults),
+    }
+    if "usage-missing" in faults:
+        del body["usage"]
+    return body

@@ -1,0 +1,146 @@
+"""The deterministic rule-based model that answers the reference provider's requests."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_ANSWER = "Hello! I am the chatconform reference model."
+UNKNOWN_COLOUR = "I don't know your favourite colour."
+# Keeps a "count from 1 to 1e9" prompt from building a gigabyte answer.
+MAX_COUNT = 1000
+
+_TOKEN = re.compile(r"\s*\S+")
+_PROMPT_UNIT = re.compile(r"\w+|[^\w\s]")
+_ONE_WORD = re.compile(r"reply with exactly one word\s*:\s*[\"'“‘]?([^\s\"'”’.,;:!?]+)", re.I)
+_COLOUR_QUESTION = re.compile(r"what\s+is\s+my\s+favou?rite\s+colou?r", re.I)
+_COLOUR_STATEMENT = re.compile(r"my\s+favou?rite\s+colou?r\s+is\s+([A-Za-z][A-Za-z-]*)", re.I)
+_COUNT = re.compile(r"count\s+from\s+(-?\d+)\s+to\s+(-?\d+)", re.I)
+_ARITHMETIC = re.compile(r"what\s+is\s+(-?\d+)\s*([+\-*×])\s*(-?\d+)", re.I)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message as the model reads it: its role and its text."""
+
+    role: str
+    text: str
+
+
+Rule = Callable[[Sequence[Turn]], str | None]
+
+
+def tokens(text: str) -> list[str]:
+    """Each word with its leading whitespace: "1 2 3" is three tokens."""
+    return _TOKEN.findall(text)
+
+
+def token_pieces(text: str) -> list[str]:
+    """``tokens(text)``, any trailing whitespace kept on the last piece: they join to text."""
+    pieces = tokens(text)
+    rest = text[len("".join(pieces)) :]
+    if rest and pieces:
+        pieces[-1] += rest
+    elif rest:
+        pieces = [rest]
+    return pieces
+
+
+def message_text(message: Any) -> str:
+    """The text of a message: string content, or its text parts joined by newlines."""
+    if not isinstance(message, dict):
+        return ""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [
+            part["text"]
+            for part in content
+            if isinstance(part, dict)
+            and part.get("type") == "text"
+            and isinstance(part.get("text"), str)
+        ]
+        return "\n".join(texts)
+    return ""
+
+
+def prompt_tokens(messages: list[dict]) -> int:
+    """3 per message plus one per word or punctuation mark in its text."""
+    return sum(3 + len(_PROMPT_UNIT.findall(message_text(message))) for message in messages)
+
+
+def conversation(messages: list[dict]) -> list[Turn]:
+    return [
+        Turn(role=str(message.get("role", "")), text=message_text(message))
+        for message in messages
+        if isinstance(message, dict)
+    ]
+
+
+def _last_user(turns: Sequence[Turn]) -> int | None:
+    for position in range(len(turns) - 1, -1, -1):
+        if turns[position].role == "user":
+            return position
+    return None
+
+
+def _instructed_word(turns: Sequence[Turn]) -> str | None:
+    for turn in reversed(turns):
+        if turn.role in ("system", "developer"):
+            match = _ONE_WORD.search(turn.text)
+            if match:
+                return match.group(1)
+    return None
+
+
+def _favourite_colour(turns: Sequence[Turn]) -> str | None:
+    last = _last_user(turns)
+    if last is None or not _COLOUR_QUESTION.search(turns[last].text):
+        return None
+    for turn in reversed(turns[:last]):
+        match = _COLOUR_STATEMENT.search(turn.text) if turn.role == "user" else None
+        if match:
+            return match.group(1)
+    return UNKNOWN_COLOUR
+
+
+def _count(turns: Sequence[Turn]) -> str | None:
+    last = _last_user(turns)
+    match = _COUNT.search(turns[last].text) if last is not None else None
+    if not match:
+        return None
+    start, end = int(match.group(1)), int(match.group(2))
+    step = 1 if end >= start else -1
+    numbers = range(start, end + step, step)[:MAX_COUNT]
+    return " ".join(str(number) for number in numbers)
+
+
+def _arithmetic(turns: Sequence[Turn]) -> str | None:
+    last = _last_user(turns)
+    match = _ARITHMETIC.search(turns[last].text) if last is not None else None
+    if not match:
+        return None
+    left, operator, right = int(match.group(1)), match.group(2), int(match.group(3))
+    if operator == "+":
+        return str(left + right)
+    if operator == "-":
+        return str(left - right)
+    return str(left * right)
+
+
+# Tried in order; the first rule with an answer wins. New capabilities (images, tools)
+# add a rule here rather than special-casing any probe.
+RULES: list[Rule] = [_instructed_word, _favourite_colour, _count, _arithmetic]
+
+
+def respond(messages: list[dict]) -> str:
+    """The answer to a conversation, from its content alone."""
+    turns = conversation(messages)
+    for rule in RULES:
+        answer = rule(turns)
+        if answer is not None:
+            return answer
+    return DEFAULT_ANSWER

@@ -1,0 +1,154 @@
+"""Run the reference provider under uvicorn on loopback: in a thread, or in the foreground."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from types import TracebackType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from chatconform.reference.app import create_app
+
+LOOPBACK = "127.0.0.1"
+STARTUP_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 10.0
+# Streams still running at shutdown get this long to finish before they are cancelled.
+GRACEFUL_SHUTDOWN_S = 2
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling the app when it shuts down and the caller when it is up."""
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        closing: threading.Event,
+        on_started: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(config)
+        self._closing = closing
+        self._on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self._on_started is not None:
+            self._on_started()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Release deliberately stalled streams first; uvicorn waits for open connections.
+        self._closing.set()
+        await super().shutdown(sockets=sockets)
+
+
+def _listen(port: int) -> socket.socket:
+    """A socket bound on loopback, so a taken port is a clear error here, not in uvicorn."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((LOOPBACK, port))
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(
+            f"the reference server cannot listen on {LOOPBACK}:{port}: {exc}"
+        ) from exc
+    return sock
+
+
+def _config(app: Starlette) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=LOOPBACK,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+    )
+
+
+class ReferenceServer:
+    """The reference provider on an (ephemeral by default) loopback port, for a with-block."""
+
+    def __init__(
+        self,
+        *,
+        faults: Iterable[str] = frozenset(),
+        pace_s: float = 0.02,
+        api_key: str = "sk-reference",
+        model: str = "reference-1",
+        port: int = 0,
+    ) -> None:
+        self.api_key = api_key
+        self.model = model
+        self.app = create_app(api_key=api_key, model=model, faults=faults, pace_s=pace_s)
+        self._requested_port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port: int | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the reference server is not running")
+        return f"http://{LOOPBACK}:{self.port}/v1"
+
+    def __enter__(self) -> ReferenceServer:
+        sock = _listen(self._requested_port)
+        port = int(sock.getsockname()[1])
+        server = _Server(_config(self.app), self.app.state.closing)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="chatconform-reference", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive():
+                sock.close()
+                raise RuntimeError(f"the reference server on {LOOPBACK}:{port} failed to start")
+            if time.monotonic() > deadline:
+                server.should_exit = True
+                thread.join(timeout=STOP_TIMEOUT_S)
+                sock.close()
+                raise RuntimeError(
+                    f"the reference server did not start within {STARTUP_TIMEOUT_S:g} s"
+                )
+            time.sleep(0.01)
+        self._server, self._thread = server, thread
+        self.port = port
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=STOP_TIMEOUT_S)
+        self._server = self._thread = None
+        self.port = None
+
+
+def serve_forever(
+    *,
+    faults: Iterable[str] = frozenset(),
+    pace_s: float = 0.02,
+    api_key: str = "sk-reference",
+    model: str = "reference-1",
+    port: int = 0,
+    on_started: Callable[[str], None] | None = None,
+) -> None:
+    """Serve in the foreground until Ctrl-C; ``on_started`` gets the base URL once listening."""
+    app = create_app(api_key=api_key, model=model, faults=faults, pace_s=pace_s)
+    sock = _listen(port)
+    base_url = f"http://{LOOPBACK}:{sock.getsockname()[1]}/v1"
+
+    def started() -> None:
+        if on_started is not None:
+            on_started(base_url)
+
+    _Server(_config(app), app.state.closing, on_started=started).run(sockets=[sock])
