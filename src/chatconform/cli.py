@@ -1,0 +1,346 @@
+"""The command line: `chatconform run`, `serve`, `faults`, `rules`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from chatconform import __version__
+from chatconform.config import CAPABILITIES, ConfigError, Overrides, ProviderConfig, resolve
+from chatconform.paths import SUITES_DIR
+from chatconform.results import RESULTS_FILE, format_summary, public_url
+
+REFERENCE_KEY_ENV = "CHATCONFORM_REFERENCE_KEY"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with how the tool was called; printed as one line, exit 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, UsageError) as exc:
+        print(f"chatconform: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("chatconform: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chatconform", description="Conformance tests for OpenAI-compatible chat APIs."
+    )
+    parser.add_argument("--version", action="version", version=f"chatconform {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser(
+        "run", help="run the suites against a provider (default: the reference)"
+    )
+    run.add_argument(
+        "--config", type=Path, help="provider TOML (default: ./chatconform.toml if present)"
+    )
+    run.add_argument("--provider", help="which provider of the config file to test")
+    run.add_argument(
+        "--base-url", help="the provider's base URL, as the SDKs take it (https://host/v1)"
+    )
+    run.add_argument("--model", help="model id for every capability")
+    run.add_argument(
+        "--api-key-env", metavar="VAR", help="environment variable holding the API key"
+    )
+    run.add_argument("--concurrency", type=int, help="cases run in parallel (default 4)")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        dest="timeout_s",
+        help="seconds of silence before a request is cut (default 60)",
+    )
+    run.add_argument("--max-tokens-total", type=int, help="token budget of the whole run")
+    run.add_argument(
+        "--only", help=f"capabilities to run, comma-separated: {','.join(CAPABILITIES)}"
+    )
+    run.add_argument(
+        "--case",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="case id or glob (openai/streaming/*); repeatable",
+    )
+    run.add_argument(
+        "--attempts",
+        type=int,
+        default=2,
+        help="attempts of a semantic probe before judging (default 2)",
+    )
+    run.add_argument(
+        "--reports",
+        type=Path,
+        default=Path("reports"),
+        help="where run directories go (default ./reports)",
+    )
+    run.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with the embedded reference provider: inject this fault; repeatable",
+    )
+    run.add_argument(
+        "--pace",
+        type=float,
+        default=0.02,
+        help="with the embedded reference: seconds between stream chunks",
+    )
+    run.set_defaults(func=cmd_run)
+
+    serve = commands.add_parser("serve", help="serve the reference provider on loopback")
+    serve.add_argument(
+        "--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)"
+    )
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="inject a catalog fault; repeatable",
+    )
+    serve.add_argument("--pace", type=float, default=0.02, help="seconds between stream chunks")
+    serve.set_defaults(func=cmd_serve)
+
+    faults = commands.add_parser("faults", help="list the reference provider's fault catalog")
+    faults.set_defaults(func=cmd_faults)
+
+    rules = commands.add_parser("rules", help="list every rule with its severity and requirement")
+    rules.add_argument(
+        "--verbose", "-v", action="store_true", help="also show requirement, source, check"
+    )
+    rules.set_defaults(func=cmd_rules)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    only = _capabilities(args.only)
+    if args.attempts < 1:
+        raise UsageError("--attempts must be at least 1")
+    overrides = Overrides(
+        base_url=args.base_url,
+        model=args.model,
+        api_key_env=args.api_key_env,
+        concurrency=args.concurrency,
+        timeout_s=args.timeout_s,
+        max_tokens_total=args.max_tokens_total,
+    )
+    provider = resolve(config_path=args.config, provider_name=args.provider, overrides=overrides)
+    with ExitStack() as stack:
+        if provider is None:
+            provider = _start_reference(stack, args, overrides)
+        elif args.fault:
+            raise UsageError(
+                "--fault applies to the embedded reference provider only (drop --base-url/--config)"
+            )
+        _preflight(provider)
+        run_dir = _run_dir(args.reports, provider.name)
+        provider_file = run_dir / "provider.json"
+        provider_file.write_text(provider.to_json(), encoding="utf-8")
+        code = _pytest(provider, run_dir, provider_file, only, args.case, args.attempts)
+    return _finish(run_dir, code)
+
+
+def _capabilities(value: str | None) -> list[str]:
+    if not value:
+        return []
+    names = [c.strip() for c in value.split(",") if c.strip()]
+    unknown = [n for n in names if n not in CAPABILITIES]
+    if unknown:
+        raise UsageError(
+            f"unknown capability {unknown[0]!r}; choose from {', '.join(CAPABILITIES)}"
+        )
+    return names
+
+
+def _start_reference(
+    stack: ExitStack, args: argparse.Namespace, overrides: Overrides
+) -> ProviderConfig:
+    from chatconform.reference import ReferenceServer
+    from chatconform.reference.faults import check_fault_names
+
+    try:
+        faults = check_fault_names(args.fault)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    server = stack.enter_context(ReferenceServer(faults=faults, pace_s=args.pace))
+    os.environ[REFERENCE_KEY_ENV] = server.api_key
+    label = "reference" + "".join(f"+{f}" for f in sorted(faults))
+    print(
+        f"chatconform: no provider configured; testing the embedded reference provider at {server.base_url}"
+        + (f" with faults {', '.join(sorted(faults))}" if faults else "")
+    )
+    provider = ProviderConfig(
+        name=label,
+        base_url=server.base_url,
+        api_key_env=REFERENCE_KEY_ENV,
+        models={"default": server.model},
+    )
+    changes = {
+        k: v
+        for k, v in (
+            ("concurrency", overrides.concurrency),
+            ("timeout_s", overrides.timeout_s),
+            ("max_tokens_total", overrides.max_tokens_total),
+        )
+        if v is not None
+    }
+    return replace(provider, **changes)
+
+
+def _preflight(provider: ProviderConfig) -> None:
+    """One cheap request before the suite, so a dead host or a refused key costs one line."""
+    url = f"{provider.base_url.rstrip('/')}/models"
+    key = provider.api_key()
+    try:
+        response = httpx.get(
+            url, headers={"authorization": f"Bearer {key}"} if key else {}, timeout=10.0
+        )
+    except httpx.HTTPError as exc:
+        reason = str(exc) or type(exc).__name__
+        raise UsageError(f"cannot reach {public_url(url)}: {reason}") from None
+    if response.status_code in (401, 403):
+        raise UsageError(
+            f"{public_url(url)} refused the key in ${provider.api_key_env} "
+            f"(HTTP {response.status_code}); check the variable"
+        )
+
+
+def _run_dir(reports: Path, provider_name: str) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    run_dir = reports / f"{stamp}-{provider_name}"
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = reports / f"{stamp}-{provider_name}-{suffix}"
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the report directory {run_dir}: {exc.strerror}") from None
+    return run_dir
+
+
+def _pytest(
+    provider: ProviderConfig,
+    run_dir: Path,
+    provider_file: Path,
+    only: list[str],
+    cases: list[str],
+    attempts: int,
+) -> int:
+    import pytest
+
+    args = [
+        str(SUITES_DIR),
+        f"--rootdir={SUITES_DIR.parent}",
+        f"--cc-provider={provider_file}",
+        f"--cc-report-dir={run_dir}",
+        f"--cc-attempts={attempts}",
+        f"--html={run_dir / 'report.html'}",
+        "--self-contained-html",
+        f"--junitxml={run_dir / 'junit.xml'}",
+        "-q",
+        "--no-header",
+        "--tb=short",
+        "-p",
+        "no:cacheprovider",
+    ]
+    if only:
+        args.append(f"--cc-only={','.join(only)}")
+    args += [f"--cc-case={c}" for c in cases]
+    if provider.concurrency > 1:
+        args += ["-n", str(provider.concurrency)]
+    return int(pytest.main(args))
+
+
+def _finish(run_dir: Path, code: int) -> int:
+    results_file = run_dir / RESULTS_FILE
+    if code not in (0, 1) or not results_file.exists():
+        if code == 5:
+            raise UsageError("no case matched the selection (--only/--case)")
+        print(
+            f"chatconform: the test run ended abnormally (pytest exit code {code})", file=sys.stderr
+        )
+        return EXIT_USAGE
+    import json
+
+    results = json.loads(results_file.read_text(encoding="utf-8"))
+    print()
+    print(format_summary(results))
+    print(f"report: {run_dir / 'report.html'}")
+    print(f"results: {results_file}")
+    failed = any(c["verdict"] in ("fail", "error") for c in results["cases"])
+    return EXIT_FAILED if failed or code == 1 else EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from chatconform.reference import ReferenceServer
+    from chatconform.reference.faults import check_fault_names
+
+    try:
+        faults = check_fault_names(args.fault)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        server = ReferenceServer(faults=faults, pace_s=args.pace, port=args.port)
+        server.__enter__()
+    except (OSError, RuntimeError) as exc:
+        raise UsageError(f"cannot serve on 127.0.0.1:{args.port}: {exc}") from None
+    try:
+        print(f"base URL: {server.base_url}")
+        print(f"model:    {server.model}")
+        print(f"key:      {server.api_key}")
+        if faults:
+            print(f"faults:   {', '.join(sorted(faults))}")
+        print("Ctrl-C to stop.", flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    finally:
+        server.__exit__(None, None, None)
+
+
+def cmd_faults(args: argparse.Namespace) -> int:
+    from chatconform.reference.faults import FAULTS
+
+    width = max(map(len, FAULTS))
+    for name, fault in sorted(FAULTS.items()):
+        print(f"{name:<{width}}  {fault.description}")
+        print(f"{'':<{width}}  seen in: {fault.seen_in}")
+    return EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from chatconform.checks import load_all
+    from chatconform.rules import catalog
+
+    checks = load_all()
+    rules = catalog()
+    width = max(map(len, rules))
+    for rule_id, rule in rules.items():
+        print(f"{rule_id:<{width}}  {rule.severity:<6}  {rule.title}")
+        if args.verbose:
+            check = checks.get(rule_id)
+            print(f"{'':<{width}}  requirement: {rule.requirement}")
+            print(f"{'':<{width}}  source:      {rule.source}")
+            if check is not None:
+                print(f"{'':<{width}}  check:       {check.__module__}.{check.__name__}")
+    return EXIT_OK

@@ -1,0 +1,262 @@
+"""The pytest plugin: options, fixtures, a verdict on every case's report, results in the controller.
+
+Verdicts are derived in the worker that ran the case and travel on the report
+(``user_properties``), so results assemble in the controlling process and
+pytest-xdist can run cases in parallel.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatconform.budget import TokenLedger
+from chatconform.case import MARK, CaseInfo, CaseRecord, CaseStop
+from chatconform.client import Limits, RecordingClient
+from chatconform.config import ProviderConfig
+from chatconform.probe import OpenAIProbe
+from chatconform.redaction import Redactor
+from chatconform.report import case_html, scorecard_html
+from chatconform.results import build_results, write_results
+from chatconform.verdict import Verdict
+
+RECORD_KEY = pytest.StashKey[CaseRecord]()
+RESULT_PROPERTY = "chatconform_result"
+VERDICT_PROPERTY = "chatconform_verdict"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("chatconform", "chatconform conformance runs")
+    group.addoption(
+        "--cc-provider",
+        metavar="PATH",
+        help="provider description (JSON) written by `chatconform run`",
+    )
+    group.addoption(
+        "--cc-report-dir", metavar="DIR", help="write results.json for this run into DIR"
+    )
+    group.addoption(
+        "--cc-only", metavar="CAPS", help="comma-separated capabilities to run (text,streaming,...)"
+    )
+    group.addoption(
+        "--cc-case",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="case id or glob to run (openai/text/*); repeatable",
+    )
+    group.addoption(
+        "--cc-attempts",
+        metavar="K",
+        type=int,
+        default=2,
+        help="attempts of a semantic probe before judging it (default 2)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{MARK}(info): a chatconform conformance case (see chatconform.case.case)"
+    )
+    if config.getoption("cc_report_dir") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ResultsCollector(config), "chatconform-results")
+
+
+def case_info(item: pytest.Item) -> CaseInfo | None:
+    marker = item.get_closest_marker(MARK)
+    return marker.args[0] if marker else None
+
+
+def case_id(item: pytest.Item, info: CaseInfo) -> str:
+    callspec = getattr(item, "callspec", None)
+    return f"{info.id}[{callspec.id}]" if callspec else info.id
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    only = {c.strip() for c in (config.getoption("cc_only") or "").split(",") if c.strip()}
+    patterns = config.getoption("cc_case")
+    selected, deselected = [], []
+    for item in items:
+        info = case_info(item)
+        if info is None:
+            selected.append(item)
+            continue
+        ident = case_id(item, info)
+        keep = (not only or info.capability in only) and (
+            not patterns
+            or any(fnmatch.fnmatchcase(ident, p) or ident.startswith(p) for p in patterns)
+        )
+        (selected if keep else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+    if any(case_info(i) for i in items) and not config.getoption("cc_provider"):
+        raise pytest.UsageError(
+            "conformance suites run through `chatconform run` (no --cc-provider)"
+        )
+
+
+@pytest.fixture(scope="session")
+def provider(pytestconfig: pytest.Config) -> ProviderConfig:
+    """The provider under test, as `chatconform run` resolved it."""
+    return ProviderConfig.from_json(Path(pytestconfig.getoption("cc_provider")).read_text())
+
+
+@pytest.fixture(scope="session")
+def recording_client(provider: ProviderConfig) -> Iterator[RecordingClient]:
+    key = provider.api_key()
+    limits = Limits(
+        connect_timeout_s=min(10.0, provider.timeout_s),
+        read_timeout_s=provider.timeout_s,
+        total_timeout_s=provider.timeout_s * 3,
+    )
+    with RecordingClient(
+        provider.base_url,
+        headers={"authorization": f"Bearer {key}"} if key else {},
+        redactor=Redactor([key] if key else []),
+        limits=limits,
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def ledger(pytestconfig: pytest.Config, provider: ProviderConfig) -> TokenLedger | None:
+    report_dir = pytestconfig.getoption("cc_report_dir")
+    if provider.max_tokens_total is None or not report_dir:
+        return None
+    return TokenLedger(Path(report_dir) / ".tokens-spent", provider.max_tokens_total)
+
+
+@pytest.fixture
+def case(request: pytest.FixtureRequest) -> CaseRecord:
+    """The running case's record: its findings, exchanges and attempts."""
+    item = request.node
+    info = case_info(item)
+    if info is None:
+        raise pytest.UsageError(f"{item.nodeid} uses the case fixture but has no @case mark")
+    record = CaseRecord(
+        info=info, case_id=case_id(item, info), max_attempts=request.config.getoption("cc_attempts")
+    )
+    item.stash[RECORD_KEY] = record
+    return record
+
+
+@pytest.fixture
+def openai(
+    case: CaseRecord,
+    recording_client: RecordingClient,
+    provider: ProviderConfig,
+    ledger: TokenLedger | None,
+) -> OpenAIProbe:
+    """Probes in the OpenAI dialect, recorded into the running case."""
+    if "openai" not in provider.dialects:
+        case.skip(f"{provider.name} does not offer the OpenAI dialect")
+    return OpenAIProbe(recording_client, provider, case, ledger)
+
+
+def _stopped(call: pytest.CallInfo[None]) -> tuple[Verdict | None, str]:
+    excinfo = call.excinfo
+    if excinfo is None:
+        return None, ""
+    if isinstance(excinfo.value, CaseStop):
+        return excinfo.value.verdict, excinfo.value.reason
+    if excinfo.errisinstance(pytest.skip.Exception):
+        return Verdict.SKIPPED, str(excinfo.value.msg)
+    return Verdict.ERROR, f"harness error: {excinfo.typename}: {excinfo.value}"
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    info = case_info(item)
+    if info is None or call.when == "teardown" or (call.when == "setup" and report.passed):
+        return report
+    record = item.stash.get(RECORD_KEY, None) or CaseRecord(info=info, case_id=case_id(item, info))
+    stopped, reason = _stopped(call)
+    verdict = record.verdict(stopped)
+    provider = item.funcargs.get("provider") if hasattr(item, "funcargs") else None
+    key_env = provider.api_key_env if isinstance(provider, ProviderConfig) else None
+    result = record.result(verdict, reason, time.monotonic() - record.started, key_env)
+    report.user_properties.append((VERDICT_PROPERTY, str(verdict)))
+    report.user_properties.append((RESULT_PROPERTY, json.dumps(result)))
+    report.extras = [*getattr(report, "extras", []), _html_extra(result)]
+    if verdict is Verdict.FAIL:
+        report.outcome = "failed"
+        report.longrepr = _failure_text(result)
+    elif verdict is Verdict.ERROR:
+        report.outcome = "failed"
+    elif verdict is Verdict.SKIPPED:
+        report.outcome = "skipped"
+        line = item.location[1] or 0
+        report.longrepr = (str(item.path), line + 1, f"Skipped: {reason}")
+    else:
+        report.outcome = "passed"
+        report.longrepr = None
+    return report
+
+
+def _html_extra(result: dict[str, Any]) -> dict[str, Any]:
+    try:
+        from pytest_html import extras
+    except ImportError:  # pragma: no cover - pytest-html is a dependency
+        return {}
+    return extras.html(case_html(result))
+
+
+def _failure_text(result: dict[str, Any]) -> str:
+    lines = [f"{result['id']}: {result['requirement']}"]
+    for finding in result["findings"]:
+        lines.append(f"[{finding['severity']}] {finding['rule']}: {finding['title']}")
+        lines.extend("    " + line for line in finding["message"].splitlines())
+        if finding["location"]:
+            lines.append(f"    at {finding['location']}")
+    return "\n".join(lines)
+
+
+class ResultsCollector:
+    """Gathers case results in the controlling process and writes results.json."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.cases: list[dict[str, Any]] = []
+        self.started_at = time.time()
+        self.results: dict[str, Any] | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == RESULT_PROPERTY:
+                self.cases.append(json.loads(value))
+
+    def _build(self) -> dict[str, Any]:
+        provider = ProviderConfig.from_json(Path(self.config.getoption("cc_provider")).read_text())
+        return build_results(provider, self.cases, self.started_at, time.time() - self.started_at)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.results = self._build()
+        write_results(Path(self.config.getoption("cc_report_dir")), self.results)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = "chatconform conformance report"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str]
+    ) -> None:
+        prefix.append(scorecard_html(self.results or self._build()))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(1, "<th>Verdict</th>")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        verdict = dict(report.user_properties).get(VERDICT_PROPERTY, "")
+        cells.insert(1, f'<td class="cc-verdict cc-{verdict}">{verdict}</td>')

@@ -1,0 +1,113 @@
+"""HTML fragments for the pytest-html report: the scorecard and each case's evidence.
+
+Everything a provider returned is untrusted: every value is escaped here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from html import escape
+from typing import Any
+
+from chatconform.rules import catalog
+
+STYLE = """<style>
+.cc-card{border-collapse:collapse;margin:8px 0}
+.cc-card td,.cc-card th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+.cc-pass{background:#d8f5d0}.cc-fail,.cc-error{background:#f9d0d0}
+.cc-non_strict{background:#fbeec1}.cc-inconclusive{background:#e4e4f7}
+.cc-unsupported{background:#e8e8e8}.cc-skipped,.cc-not_measured{background:#f4f4f4;color:#666}
+.cc-case pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:4px;max-height:24em;overflow:auto}
+.cc-must{color:#a00;font-weight:bold}.cc-should{color:#a60}.cc-info{color:#555}
+</style>"""
+
+_VERDICT_COLUMNS = ("pass", "non_strict", "fail", "unsupported", "inconclusive", "skipped", "error")
+
+
+def _cls(value: str) -> str:
+    return "cc-" + "".join(ch for ch in value if ch.isalnum() or ch == "_")
+
+
+def scorecard_html(results: dict[str, Any]) -> str:
+    provider = results["provider"]
+    summary = results["summary"]
+    usage = results["usage"]
+    rows = []
+    for name, status in summary["capabilities"].items():
+        counts = summary["capability_counts"].get(name, {})
+        cells = "".join(f"<td>{counts.get(v, 0) or ''}</td>" for v in _VERDICT_COLUMNS)
+        rows.append(
+            f'<tr><td>{escape(name)}</td><td class="{_cls(status)}">{escape(status)}</td>{cells}</tr>'
+        )
+    head = "".join(f"<th>{v}</th>" for v in _VERDICT_COLUMNS)
+    models = ", ".join(
+        f"{escape(k)}: {escape(v or '(off)')}" for k, v in provider["models"].items()
+    )
+    parts = [
+        STYLE,
+        "<h2>Scorecard</h2>",
+        f"<p>Provider <b>{escape(provider['name'])}</b> at <code>{escape(provider['base_url'])}</code>"
+        f" · dialects {escape(', '.join(provider['dialects']))} · models {models}</p>",
+        f"<p>Started {escape(results['started_at'])} · {results['duration_s']:.1f} s · "
+        f"{usage['requests']} requests · {usage['prompt_tokens']} prompt + "
+        f"{usage['completion_tokens']} completion tokens</p>",
+        f'<table class="cc-card"><tr><th>capability</th><th>status</th>{head}</tr>{"".join(rows)}</table>',
+        _deviations_html(results["cases"]),
+    ]
+    return "".join(parts)
+
+
+def _deviations_html(cases: list[dict[str, Any]]) -> str:
+    by_rule: dict[str, list[str]] = defaultdict(list)
+    for entry in cases:
+        for finding in entry["findings"]:
+            by_rule[finding["rule"]].append(entry["id"])
+    if not by_rule:
+        return "<p>No deviations found.</p>"
+    rules = catalog()
+    rows = []
+    for rule_id in sorted(by_rule, key=lambda r: (rules[r].severity != "must", r)):
+        rule = rules[rule_id]
+        rows.append(
+            f'<tr><td class="{_cls(rule.severity)}">{escape(rule.severity)}</td>'
+            f"<td><code>{escape(rule_id)}</code><br>{escape(rule.title)}</td>"
+            f"<td>{escape(rule.requirement)}<br><small>{escape(rule.source)}</small></td>"
+            f"<td>{escape('; '.join(rule.breaks) or '-')}</td>"
+            f"<td>{escape(', '.join(sorted(set(by_rule[rule_id]))))}</td></tr>"
+        )
+    return (
+        "<h2>Deviations</h2>"
+        '<table class="cc-card"><tr><th>severity</th><th>rule</th><th>requirement</th>'
+        f"<th>what it breaks</th><th>cases</th></tr>{''.join(rows)}</table>"
+    )
+
+
+def case_html(result: dict[str, Any]) -> str:
+    """The evidence block shown under a case's row."""
+    parts = [
+        '<div class="cc-case">',
+        f"<p><b>{escape(result['id'])}</b>: {escape(result['title'])}<br>"
+        f"Requirement: {escape(result['requirement'])} <small>({escape(result['source'])})</small></p>",
+        f'<p>Verdict: <span class="{_cls(result["verdict"])}">{escape(result["verdict"])}</span>'
+        + (f" — {escape(result['reason'])}" if result["reason"] else "")
+        + f" · attempts {result['attempts']}</p>",
+    ]
+    for note in result["notes"]:
+        parts.append(f"<p><small>{escape(note)}</small></p>")
+    for finding in result["findings"]:
+        parts.append(
+            f'<p><span class="{_cls(finding["severity"])}">[{escape(finding["severity"])}]</span> '
+            f"<code>{escape(finding['rule'])}</code> {escape(finding['title'])}"
+            + (f" at <code>{escape(finding['location'])}</code>" if finding["location"] else "")
+            + f"</p><pre>{escape(finding['message'])}</pre>"
+        )
+        if finding["evidence"]:
+            parts.append(f"<pre>{escape(finding['evidence'])}</pre>")
+    for i, exchange in enumerate(result["exchanges"]):
+        parts.append(
+            f"<details><summary>exchange {i}: HTTP {escape(str(exchange['status']))}, "
+            f"{exchange['elapsed_s']} s</summary><pre>{escape(exchange['request'])}</pre>"
+            f"<pre>{escape(exchange['response_excerpt'])}</pre></details>"
+        )
+    parts.append("</div>")
+    return "".join(parts)

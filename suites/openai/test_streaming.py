@@ -1,0 +1,172 @@
+"""OpenAI Chat Completions, streamed: SSE framing, chunks, deltas, termination, usage, timing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatconform.case import CaseRecord, case
+from chatconform.checks import response, streaming, text
+from chatconform.exchange import Exchange
+from chatconform.probe import OpenAIProbe
+from chatconform.prompts import prompt
+from chatconform.stream import parse
+
+STREAM = "https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream"
+CHUNK = "https://platform.openai.com/docs/api-reference/chat/streaming"
+
+
+def _stream(openai: OpenAIProbe, **params: Any) -> Exchange:
+    body = prompt("counting").body(
+        openai.model("streaming"), max_tokens=80, temperature=0, stream=True, **params
+    )
+    exchange = openai.chat(body)
+    openai.expect_success(exchange)
+    openai.check_stream(exchange)
+    return exchange
+
+
+@case(
+    "openai/streaming/content-type",
+    title="The stream is text/event-stream",
+    requirement="With stream: true the response is data-only server-sent events (text/event-stream).",
+    source=STREAM,
+)
+def test_content_type(openai: OpenAIProbe, case: CaseRecord) -> None:
+    _stream(openai)
+
+
+@case(
+    "openai/streaming/chunks-valid",
+    title="Every event is a valid chat.completion.chunk",
+    requirement="Each event carries one chat.completion.chunk valid against the official schema.",
+    source="openai-openapi: CreateChatCompletionStreamResponse",
+)
+def test_chunks_valid(openai: OpenAIProbe, case: CaseRecord) -> None:
+    _stream(openai)
+
+
+@case(
+    "openai/streaming/chunk-identity",
+    title="All chunks share id, created and model",
+    requirement="Each chunk has the same id, created and model; created in seconds; the model requested.",
+    source=f"{CHUNK}#chat/streaming-id",
+)
+def test_chunk_identity(openai: OpenAIProbe, case: CaseRecord) -> None:
+    exchange = _stream(openai)
+    case.add(streaming.chunk_identity_constant(exchange), exchange)
+    case.add(response.created_in_seconds(exchange), exchange)
+    case.add(response.model_matches_request(exchange), exchange)
+
+
+@case(
+    "openai/streaming/first-delta-role",
+    title="The first delta carries role: assistant",
+    requirement="The first delta of each choice carries role assistant.",
+    source=f"{CHUNK}#chat/streaming-choices",
+)
+def test_first_delta_role(openai: OpenAIProbe, case: CaseRecord) -> None:
+    exchange = _stream(openai)
+    case.add(streaming.first_delta_has_role(exchange), exchange)
+
+
+@case(
+    "openai/streaming/incremental-deltas",
+    title="Deltas carry only new text",
+    requirement="Each delta carries only the content generated since the previous chunk.",
+    source=f"{CHUNK}#chat/streaming-choices",
+)
+def test_incremental_deltas(openai: OpenAIProbe, case: CaseRecord) -> None:
+    exchange = _stream(openai)
+    case.add(streaming.deltas_are_incremental(exchange), exchange)
+
+
+@case(
+    "openai/streaming/finish-reason",
+    title="Exactly one valid finish_reason, on the last chunk",
+    requirement="finish_reason is null until the last chunk of a choice, which has an enum value.",
+    source="openai-openapi: CreateChatCompletionStreamResponse.choices[].finish_reason",
+)
+def test_finish_reason(openai: OpenAIProbe, case: CaseRecord) -> None:
+    exchange = _stream(openai)
+    case.add(streaming.finish_reason_once_at_end(exchange), exchange)
+
+
+@case(
+    "openai/streaming/done-sentinel",
+    title="data: [DONE] ends the stream",
+    requirement="The stream is terminated by a data: [DONE] message, and nothing follows it.",
+    source=STREAM,
+)
+def test_done_sentinel(openai: OpenAIProbe, case: CaseRecord) -> None:
+    exchange = _stream(openai)
+    case.add(streaming.done_sentinel_last(exchange), exchange)
+
+
+@case(
+    "openai/streaming/include-usage",
+    title="stream_options.include_usage adds one usage chunk",
+    requirement="One extra chunk with choices [] carries usage before [DONE]; usage is null elsewhere.",
+    source="https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream_options",
+)
+def test_include_usage(openai: OpenAIProbe, case: CaseRecord) -> None:
+    exchange = _stream(openai, stream_options={"include_usage": True})
+    case.add(streaming.include_usage_honoured(exchange), exchange)
+    stream = parse(exchange)
+    usage_events = [i for i, c in stream.chunks if isinstance(c.get("usage"), dict)]
+    if usage_events:
+        case.add(
+            response.usage_total_consistent(
+                stream.usage(), location=f"/events/{usage_events[-1]}/usage"
+            ),
+            exchange,
+        )
+
+
+@case(
+    "openai/streaming/max-tokens",
+    title="max_tokens is honoured in a stream",
+    requirement="A stream cut by max_tokens ends its choice with finish_reason length.",
+    source="https://platform.openai.com/docs/api-reference/chat/create#chat-create-max_tokens",
+)
+def test_stream_max_tokens(openai: OpenAIProbe, case: CaseRecord) -> None:
+    body = prompt("counting").body(
+        openai.model("streaming"),
+        max_tokens=5,
+        temperature=0,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    exchange = openai.chat(body)
+    openai.expect_success(exchange)
+    openai.check_stream(exchange)
+    case.add(text.max_tokens_honoured(exchange, 5, parse(exchange).usage()), exchange)
+
+
+@case(
+    "openai/streaming/matches-non-streamed",
+    title="The streamed answer matches the non-streamed one",
+    requirement="Streaming changes how the completion is delivered, not what it is.",
+    source=STREAM,
+)
+def test_matches_non_streamed(openai: OpenAIProbe, case: CaseRecord) -> None:
+    def attempt() -> list:
+        streamed = _stream(openai)
+        plain = openai.chat(
+            prompt("counting").body(openai.model("streaming"), max_tokens=80, temperature=0)
+        )
+        openai.expect_success(plain)
+        openai.check_response(plain)
+        return streaming.matches_non_streamed(streamed, plain)
+
+    case.until_accepted(attempt)
+
+
+@case(
+    "openai/streaming/incremental-delivery",
+    title="Chunks arrive as they are generated",
+    requirement="Partial message deltas are sent as they become available, not in one burst at the end.",
+    source=STREAM,
+)
+def test_incremental_delivery(openai: OpenAIProbe, case: CaseRecord) -> None:
+    exchange = _stream(openai)
+    case.add(streaming.delivered_incrementally(exchange), exchange)

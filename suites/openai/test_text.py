@@ -1,0 +1,227 @@
+"""OpenAI Chat Completions, non-streamed text: answers, instructions, parameters, usage."""
+
+from __future__ import annotations
+
+from chatconform.case import CaseRecord, case
+from chatconform.checks import response as checks
+from chatconform.checks import text
+from chatconform.probe import OpenAIProbe
+from chatconform.prompts import prompt
+
+API = "https://platform.openai.com/docs/api-reference/chat/create"
+OBJECT = "https://platform.openai.com/docs/api-reference/chat/object"
+
+
+def _semantic(openai: OpenAIProbe, case: CaseRecord, body: dict, check, accept) -> None:
+    def attempt() -> list:
+        exchange = openai.chat(body)
+        openai.expect_success(exchange)
+        openai.check_response(exchange)
+        return check(exchange, accept)
+
+    case.until_accepted(attempt)
+
+
+@case(
+    "openai/text/basic-answer",
+    title="A trivial prompt is answered",
+    requirement="The completion answers the user's message.",
+    source=API,
+)
+def test_basic_answer(openai: OpenAIProbe, case: CaseRecord) -> None:
+    p = prompt("arithmetic")
+    body = p.body(openai.model("text"), max_tokens=16, temperature=0)
+    _semantic(openai, case, body, text.answers_trivial_prompt, p.accept)
+
+
+@case(
+    "openai/text/system-prompt",
+    title="The system message is obeyed",
+    requirement="Messages with role system give instructions the model follows.",
+    source=f"{API}#chat-create-messages",
+)
+def test_system_prompt(openai: OpenAIProbe, case: CaseRecord) -> None:
+    p = prompt("system_codeword")
+    body = p.body(openai.model("text"), max_tokens=16, temperature=0)
+    _semantic(openai, case, body, text.follows_system_prompt, p.accept)
+
+
+@case(
+    "openai/text/developer-role",
+    title="The developer message is obeyed",
+    requirement="Messages with role developer give instructions the model follows.",
+    source=f"{API}#chat-create-messages",
+)
+def test_developer_role(openai: OpenAIProbe, case: CaseRecord) -> None:
+    p = prompt("developer_codeword")
+    body = p.body(openai.model("text"), max_tokens=16, temperature=0)
+    _semantic(openai, case, body, text.follows_developer_message, p.accept)
+
+
+@case(
+    "openai/text/multi-turn",
+    title="Earlier turns are used",
+    requirement="The model answers given the whole messages array, earlier turns included.",
+    source="https://platform.openai.com/docs/guides/conversation-state",
+)
+def test_multi_turn(openai: OpenAIProbe, case: CaseRecord) -> None:
+    p = prompt("multi_turn")
+    body = p.body(openai.model("text"), max_tokens=16, temperature=0)
+    _semantic(openai, case, body, text.uses_earlier_turns, p.accept)
+
+
+@case(
+    "openai/text/content-parts",
+    title="Content as an array of text parts is read",
+    requirement="A message's content may be an array of content parts; text parts are text.",
+    source="openai-openapi: ChatCompletionRequestUserMessage.content",
+)
+def test_content_parts(openai: OpenAIProbe, case: CaseRecord) -> None:
+    p = prompt("content_parts")
+    body = p.body(openai.model("text"), max_tokens=16, temperature=0)
+    _semantic(openai, case, body, text.reads_content_parts, p.accept)
+
+
+@case(
+    "openai/text/sampling-params",
+    title="temperature and top_p are accepted",
+    requirement="temperature (0-2) and top_p (0-1) are accepted sampling parameters.",
+    source=f"{API}#chat-create-temperature",
+)
+def test_sampling_params(openai: OpenAIProbe, case: CaseRecord) -> None:
+    p = prompt("arithmetic")
+    body = p.body(openai.model("text"), max_tokens=16, temperature=0.2, top_p=0.9)
+    _semantic(openai, case, body, text.answers_trivial_prompt, p.accept)
+
+
+def _max_tokens_case(openai: OpenAIProbe, case: CaseRecord, param: str) -> None:
+    body = prompt("counting").body(openai.model("text"), temperature=0, **{param: 5})
+    exchange = openai.chat(body)
+    openai.expect_success(exchange)
+    openai.check_response(exchange)
+    usage = (exchange.json_or_none() or {}).get("usage")
+    case.add(text.max_tokens_honoured(exchange, 5, usage), exchange)
+
+
+@case(
+    "openai/text/max-tokens",
+    title="max_tokens is honoured",
+    requirement="At most max_tokens tokens are generated; a cut completion has finish_reason length.",
+    source=f"{API}#chat-create-max_tokens",
+)
+def test_max_tokens(openai: OpenAIProbe, case: CaseRecord) -> None:
+    _max_tokens_case(openai, case, "max_tokens")
+
+
+@case(
+    "openai/text/max-completion-tokens",
+    title="max_completion_tokens is honoured",
+    requirement="max_completion_tokens bounds the generated tokens like max_tokens, which it replaces.",
+    source=f"{API}#chat-create-max_completion_tokens",
+)
+def test_max_completion_tokens(openai: OpenAIProbe, case: CaseRecord) -> None:
+    _max_tokens_case(openai, case, "max_completion_tokens")
+
+
+def _stop_case(openai: OpenAIProbe, case: CaseRecord, stop: str | list[str]) -> None:
+    body = prompt("counting").body(openai.model("text"), max_tokens=80, temperature=0, stop=stop)
+
+    def attempt() -> list:
+        exchange = openai.chat(body)
+        openai.expect_success(exchange)
+        openai.check_response(exchange)
+        return text.stop_honoured(exchange, "5", "4")
+
+    case.until_accepted(attempt)
+
+
+@case(
+    "openai/text/stop",
+    title="A stop string is honoured",
+    requirement="Generation stops before a stop sequence, which is not included; finish_reason stop.",
+    source=f"{API}#chat-create-stop",
+)
+def test_stop(openai: OpenAIProbe, case: CaseRecord) -> None:
+    _stop_case(openai, case, "5")
+
+
+@case(
+    "openai/text/stop-list",
+    title="A list of stop sequences is honoured",
+    requirement="stop may be a list of up to 4 sequences; generation stops at the first one met.",
+    source=f"{API}#chat-create-stop",
+)
+def test_stop_list(openai: OpenAIProbe, case: CaseRecord) -> None:
+    _stop_case(openai, case, ["5", "twenty"])
+
+
+@case(
+    "openai/text/n-choices",
+    title="n: 2 gives two choices",
+    requirement="n choices are generated, indexed 0..n-1, or the request is refused cleanly.",
+    source=f"{API}#chat-create-n",
+)
+def test_n_choices(openai: OpenAIProbe, case: CaseRecord) -> None:
+    body = prompt("arithmetic").body(openai.model("text"), max_tokens=16, temperature=0.7, n=2)
+    exchange = openai.chat(body)
+    openai.expect_success(exchange)
+    openai.check_response(exchange)
+    case.add(text.n_choices_honoured(exchange, 2), exchange)
+
+
+@case(
+    "openai/text/response-schema",
+    title="The response matches the chat.completion schema",
+    requirement="The response is a chat.completion object with the official fields and types.",
+    source="openai-openapi: CreateChatCompletionResponse",
+)
+def test_response_schema(openai: OpenAIProbe, case: CaseRecord) -> None:
+    body = prompt("arithmetic").body(openai.model("text"), max_tokens=16)
+    exchange = openai.chat(body)
+    openai.expect_success(exchange)
+    openai.check_response(exchange)
+
+
+@case(
+    "openai/text/created-timestamp",
+    title="created is a Unix time in seconds",
+    requirement="created is the Unix timestamp (in seconds) of when the completion was created.",
+    source=f"{OBJECT}#chat/object-created",
+)
+def test_created_timestamp(openai: OpenAIProbe, case: CaseRecord) -> None:
+    exchange = openai.chat(prompt("arithmetic").body(openai.model("text"), max_tokens=16))
+    openai.expect_success(exchange)
+    openai.check_response(exchange)
+    case.add(checks.created_in_seconds(exchange), exchange)
+
+
+@case(
+    "openai/text/model-echo",
+    title="The response names the requested model",
+    requirement="model is the model used: the requested one or a dated snapshot of it.",
+    source=f"{OBJECT}#chat/object-model",
+)
+def test_model_echo(openai: OpenAIProbe, case: CaseRecord) -> None:
+    exchange = openai.chat(prompt("arithmetic").body(openai.model("text"), max_tokens=16))
+    openai.expect_success(exchange)
+    openai.check_response(exchange)
+    case.add(checks.model_matches_request(exchange), exchange)
+
+
+@case(
+    "openai/text/usage",
+    title="usage is present, consistent and plausible",
+    requirement="usage counts prompt and completion tokens; total = prompt + completion.",
+    source=f"{OBJECT}#chat/object-usage",
+)
+def test_usage(openai: OpenAIProbe, case: CaseRecord) -> None:
+    exchange = openai.chat(prompt("arithmetic").body(openai.model("text"), max_tokens=16))
+    openai.expect_success(exchange)
+    openai.check_response(exchange)
+    usage = (exchange.json_or_none() or {}).get("usage")
+    case.add(checks.usage_present(exchange), exchange)
+    case.add(checks.usage_total_consistent(usage), exchange)
+    case.add(
+        checks.usage_plausible(usage, exchange.request.json(), text.answer_text(exchange)),
+        exchange,
+    )
