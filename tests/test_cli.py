@@ -1,0 +1,159 @@
+"""The command line: exit codes, one-line errors, and the serve/faults/rules commands."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chatconform.cli import main
+from chatconform.reference import FAULTS, ReferenceServer
+from chatconform.rules import catalog
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CC_TEST_KEY", "sk-test-secret-value")
+
+
+def test_unreachable_base_url_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    code, _, err = run_main(
+        capsys, "run", "--base-url", url, "--model", "m", "--api-key-env", "CC_TEST_KEY"
+    )
+    assert code == 2
+    assert err.startswith(f"chatconform: error: cannot reach {url}/models")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not list(Path("reports").glob("*")), "no run directory for a dead host"
+
+
+def test_a_refused_key_is_reported_before_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    with ReferenceServer(pace_s=0) as server:
+        code, _, err = run_main(
+            capsys,
+            "run",
+            "--base-url",
+            server.base_url,
+            "--model",
+            "m",
+            "--api-key-env",
+            "CC_TEST_KEY",
+        )
+    assert code == 2
+    assert "refused the key in $CC_TEST_KEY (HTTP 401)" in err
+    assert "sk-test-secret-value" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            [
+                "--base-url",
+                "https://h.example/v1/chat/completions",
+                "--model",
+                "m",
+                "--api-key-env",
+                "CC_TEST_KEY",
+            ],
+            "is an endpoint, not a base URL",
+        ),
+        (
+            ["--base-url", "https://h.example/v1", "--model", "m", "--api-key-env", "CC_UNSET_VAR"],
+            "CC_UNSET_VAR is not set",
+        ),
+        (["--config", "missing.toml"], "missing.toml not found"),
+        (["--only", "text,telepathy"], "unknown capability 'telepathy'"),
+        (["--fault", "no-such-fault"], "unknown fault 'no-such-fault'"),
+        (
+            [
+                "--base-url",
+                "https://h.example/v1",
+                "--model",
+                "m",
+                "--api-key-env",
+                "CC_TEST_KEY",
+                "--fault",
+                "n-ignored",
+            ],
+            "--fault applies to the embedded reference",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _, err = run_main(capsys, "run", *args)
+    assert code == 2
+    assert message in err and err.count("\n") == 1
+
+
+def test_a_selection_matching_nothing_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(capsys, "run", "--case", "openai/nothing/*", "--concurrency", "1")
+    assert code == 2
+    assert "no case matched" in err
+
+
+def test_run_writes_results_report_and_junit(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(capsys, "run", "--only", "models", "--concurrency", "1", "--pace", "0")
+    assert code == 0
+    run_dir = next(Path("reports").glob("*-reference"))
+    assert {p.name for p in run_dir.iterdir()} >= {"results.json", "report.html", "junit.xml"}
+    assert "models             pass" in out
+    assert f"report: {run_dir / 'report.html'}" in out
+
+
+def test_faults_lists_every_fault(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(capsys, "faults")
+    assert code == 0
+    for name, fault in FAULTS.items():
+        assert f"{name} " in out and fault.description in out
+
+
+def test_rules_lists_every_rule_with_its_check(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(capsys, "rules", "--verbose")
+    assert code == 0
+    for rule_id in catalog():
+        assert rule_id in out
+    assert out.count("check:       chatconform.checks.") == len(catalog())
+
+
+def test_serve_prints_its_address_and_stops_on_ctrl_c() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatconform", "serve", "--fault", "n-ignored"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(4)]
+        assert lines[0].startswith("base URL: http://127.0.0.1:")
+        base_url = lines[0].split(": ", 1)[1].strip()
+        assert lines[1].strip() == "model:    reference-1"
+        assert lines[3].strip() == "faults:   n-ignored"
+        response = httpx.get(f"{base_url}/models", headers={"authorization": "Bearer sk-reference"})
+        assert response.json()["data"][0]["id"] == "reference-1"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        process.kill()

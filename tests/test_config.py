@@ -1,0 +1,172 @@
+"""Provider configuration: the TOML file, flags over it, and one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatconform.config import (
+    ConfigError,
+    Overrides,
+    ProviderConfig,
+    check_base_url,
+    load_file,
+    resolve,
+)
+
+GOOD = """
+[providers.acme]
+base_url = "https://api.acme.example/v1"
+api_key_env = "ACME_KEY"
+dialects = ["openai"]
+concurrency = 8
+timeout_s = 30
+max_tokens_total = 5000
+
+[providers.acme.models]
+default = "gpt-4o-mini"
+vision = "gpt-4o"
+tools = ""
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "chatconform.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_provider_loads_with_every_field(tmp_path: Path) -> None:
+    provider = load_file(write(tmp_path, GOOD))["acme"]
+    assert provider.base_url == "https://api.acme.example/v1"
+    assert provider.concurrency == 8 and provider.timeout_s == 30.0
+    assert provider.model_for("text") == "gpt-4o-mini"
+    assert provider.model_for("vision") == "gpt-4o"
+    assert provider.model_for("tools") is None, "an empty model switches a capability off"
+
+
+def test_flags_override_the_file(tmp_path: Path) -> None:
+    provider = resolve(
+        config_path=write(tmp_path, GOOD),
+        provider_name=None,
+        overrides=Overrides(model="other", concurrency=2),
+        environ={"ACME_KEY": "k"},
+    )
+    assert provider is not None
+    assert provider.model_for("text") == "other" and provider.model_for("vision") == "gpt-4o"
+    assert provider.concurrency == 2
+
+
+def test_json_round_trip_keeps_everything_but_secrets() -> None:
+    provider = ProviderConfig(
+        name="p", base_url="http://h/v1", api_key_env="K", models={"default": "m"}
+    )
+    assert ProviderConfig.from_json(provider.to_json()) == provider
+    assert "secret" not in provider.to_json()
+
+
+def test_nothing_configured_means_the_reference(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert resolve(config_path=None, provider_name=None, overrides=Overrides(), environ={}) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[providers.a\nbase_url = 1", "not valid TOML"),
+        ("[other]\nx = 1", "no [providers.<name>] table"),
+        ('[providers.a]\napi_key_env = "K"', "base_url is missing"),
+        ('[providers.a]\nbase_url = "http://h/v1"\ncolour = "red"', "unknown key 'colour'"),
+        (
+            '[providers.a]\nbase_url = "http://h/v1"\nconcurrency = "4"',
+            "concurrency has the wrong type",
+        ),
+        (
+            '[providers.a]\nbase_url = "http://h/v1"\nconcurrency = true',
+            "concurrency has the wrong type",
+        ),
+        (
+            '[providers.a]\nbase_url = "http://h/v1"\nmodels = { speech = "x" }',
+            "models.speech is not a capability",
+        ),
+    ],
+)
+def test_a_bad_file_gets_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")) as error:
+        load_file(write(tmp_path, text))
+    assert "\n" not in str(error.value)
+
+
+def test_toml_errors_name_the_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="line 3"):
+        load_file(write(tmp_path, '[providers.a]\nbase_url = "http://h/v1"\nmodels = {\n'))
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nope\.toml not found"):
+        load_file(tmp_path / "nope.toml")
+
+
+def test_unknown_provider_lists_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="known providers: acme"):
+        resolve(
+            config_path=write(tmp_path, GOOD),
+            provider_name="zeta",
+            overrides=Overrides(),
+            environ={},
+        )
+
+
+def test_several_providers_need_a_choice(tmp_path: Path) -> None:
+    text = GOOD + '\n[providers.beta]\nbase_url = "https://b.example/v1"\n'
+    with pytest.raises(
+        ConfigError, match=r"several providers \(acme, beta\); choose one with --provider"
+    ):
+        resolve(
+            config_path=write(tmp_path, text), provider_name=None, overrides=Overrides(), environ={}
+        )
+
+
+def test_an_unset_key_variable_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="environment variable ACME_KEY is not set"):
+        resolve(
+            config_path=write(tmp_path, GOOD), provider_name=None, overrides=Overrides(), environ={}
+        )
+
+
+def test_flags_alone_need_model_and_key_variable() -> None:
+    with pytest.raises(ConfigError, match="no model given"):
+        resolve(
+            config_path=None,
+            provider_name=None,
+            overrides=Overrides(base_url="http://h/v1", api_key_env="K"),
+            environ={"K": "k"},
+        )
+    with pytest.raises(ConfigError, match="no key variable"):
+        resolve(
+            config_path=None,
+            provider_name=None,
+            overrides=Overrides(base_url="http://h/v1", model="m"),
+            environ={},
+        )
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("https://api.x.example/v1/chat/completions", "use 'https://api.x.example/v1'"),
+        ("https://api.x.example/v1/models/", "use 'https://api.x.example/v1'"),
+        ("api.x.example/v1", "not an http(s) URL"),
+    ],
+)
+def test_an_endpoint_pasted_as_base_url_gets_a_hint(url: str, hint: str) -> None:
+    with pytest.raises(ConfigError, match=hint.replace("(", r"\(").replace(")", r"\)")):
+        check_base_url(url)
+
+
+def test_a_base_url_is_accepted() -> None:
+    check_base_url("https://api.x.example/v1")
+    check_base_url("http://127.0.0.1:8000/v1/")

@@ -1,0 +1,104 @@
+"""The self-test: the faithful reference passes everything; every catalog fault is flagged.
+
+Each run goes through the real path a user takes: a reference server on
+loopback (`chatconform serve` in-process) and `chatconform run --base-url`
+in a subprocess, judged from the results.json it writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatconform.reference import FAULTS, ReferenceServer
+from chatconform.rules import catalog
+
+EXPECTATIONS = tomllib.loads(
+    (Path(__file__).parent / "data" / "fault_expectations.toml").read_text(encoding="utf-8")
+)
+KEY_ENV = "CHATCONFORM_SELFTEST_KEY"
+# The core capabilities every run must measure; vision and tools come with their suites.
+CORE = ("text", "streaming", "errors", "models")
+# Pacing fast enough for CI, slow enough that a faithful stream is clearly incremental.
+PACE_S = "0.004"
+
+
+def run_suite(
+    server: ReferenceServer, tmp_path: Path, *extra: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    env = {**os.environ, KEY_ENV: server.api_key}
+    command = [
+        sys.executable, "-m", "chatconform", "run",
+        "--base-url", server.base_url,
+        "--model", server.model,
+        "--api-key-env", KEY_ENV,
+        "--reports", str(tmp_path),
+        "--concurrency", "1",
+        *extra,
+    ]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    found = list(tmp_path.glob("*/results.json"))
+    assert len(found) == 1, f"no results.json; exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done, json.loads(found[0].read_text())
+
+
+def rules_by_capability(results: dict[str, Any]) -> dict[str, set[str]]:
+    seen: dict[str, set[str]] = {}
+    for case in results["cases"]:
+        seen.setdefault(case["capability"], set()).update(f["rule"] for f in case["findings"])
+    return seen
+
+
+def test_faithful_reference_passes_every_case(tmp_path: Path) -> None:
+    with ReferenceServer(pace_s=float(PACE_S)) as server:
+        done, results = run_suite(server, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(results["cases"]) >= 35
+    not_passing = [
+        (c["id"], c["verdict"], c["reason"]) for c in results["cases"] if c["verdict"] != "pass"
+    ]
+    assert not_passing == []
+    assert [f for c in results["cases"] for f in c["findings"]] == []
+    for capability in CORE:
+        assert results["summary"]["capabilities"][capability] == "pass"
+
+
+@pytest.mark.parametrize("fault", sorted(EXPECTATIONS))
+def test_fault_is_flagged(fault: str, tmp_path: Path) -> None:
+    expected = EXPECTATIONS[fault]["expect"]
+    capabilities = sorted({e["capability"] for e in expected})
+    with ReferenceServer(faults=frozenset({fault}), pace_s=float(PACE_S)) as server:
+        done, results = run_suite(
+            server, tmp_path, "--only", ",".join(capabilities), "--timeout", "1.5"
+        )
+    seen = rules_by_capability(results)
+    statuses = results["summary"]["capabilities"]
+    for entry in expected:
+        capability = entry["capability"]
+        if "rule" in entry:
+            assert entry["rule"] in seen.get(capability, set()), (
+                f"{fault}: expected {entry['rule']} in {capability}, saw {sorted(seen.get(capability, []))}"
+            )
+        assert statuses[capability] == entry["status"], (
+            f"{fault}: {capability} is {statuses[capability]}"
+        )
+    failed = any(e["status"] == "fail" for e in expected)
+    assert done.returncode == (1 if failed else 0), done.stdout + done.stderr
+
+
+def test_every_fault_has_an_expectation() -> None:
+    assert sorted(EXPECTATIONS) == sorted(FAULTS)
+
+
+def test_every_rule_is_triggered_by_some_fault() -> None:
+    expected_rules = {
+        e["rule"] for entry in EXPECTATIONS.values() for e in entry["expect"] if "rule" in e
+    }
+    assert sorted(set(catalog()) - expected_rules) == []
