@@ -1,0 +1,150 @@
+"""The pytest plugin: verdicts become pytest outcomes and results.json, also under xdist."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chatconform.config import ProviderConfig
+
+pytest_plugins = ["pytester"]
+
+CASES = """
+import pytest
+from chatconform.case import case
+from chatconform.finding import make_finding
+
+
+@case("openai/text/clean", title="t", requirement="r", source="s")
+def test_clean(case):
+    pass
+
+
+@case("openai/text/broken", title="t", requirement="r", source="s")
+def test_broken(case):
+    case.add([make_finding("openai.auth.not-enforced", "Expected: 401\\nReceived: 200")])
+
+
+@case("openai/text/tolerated", title="t", requirement="r", source="s")
+def test_tolerated(case):
+    case.add([make_finding("openai.response.created-unit", "Expected: s\\nReceived: ms")])
+
+
+@case("openai/streaming/refused", title="t", requirement="r", source="s")
+def test_refused(case):
+    case.unsupported("refused with HTTP 400: streaming is not supported")
+
+
+@case("openai/streaming/limited", title="t", requirement="r", source="s")
+def test_limited(case):
+    case.inconclusive("rate limited: HTTP 429 after 3 attempts")
+
+
+@case("openai/models/crashes", title="t", requirement="r", source="s")
+def test_crashes(case):
+    raise KeyError("a bug in a check")
+
+
+@case("openai/models/not-configured", title="t", requirement="r", source="s")
+def test_not_configured(case):
+    case.skip("no model configured for vision")
+
+
+@case("openai/errors/param", title="t", requirement="r", source="s")
+@pytest.mark.parametrize("variant", ["a", "b"])
+def test_param(case, variant):
+    pass
+"""
+
+
+def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
+    provider = pytester.path / "provider.json"
+    provider.write_text(
+        ProviderConfig(name="p", base_url="http://127.0.0.1:9/v1", api_key_env="K").to_json()
+    )
+    pytester.makepyfile(test_cases=CASES)
+    out = pytester.path / "out"
+    result = pytester.runpytest_subprocess(
+        f"--cc-provider={provider}", f"--cc-report-dir={out}", "-p", "no:cacheprovider", *args
+    )
+    return result, json.loads((out / "results.json").read_text())
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["in-process", "xdist"])
+def test_verdicts_drive_outcomes_and_results(pytester: pytest.Pytester, workers: list[str]) -> None:
+    result, results = run(pytester, *workers)
+    verdicts = {c["id"]: c["verdict"] for c in results["cases"]}
+    assert verdicts == {
+        "openai/text/clean": "pass",
+        "openai/text/broken": "fail",
+        "openai/text/tolerated": "non_strict",
+        "openai/streaming/refused": "unsupported",
+        "openai/streaming/limited": "inconclusive",
+        "openai/models/crashes": "error",
+        "openai/models/not-configured": "skipped",
+        "openai/errors/param[a]": "pass",
+        "openai/errors/param[b]": "pass",
+    }
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] == 2 and outcomes["skipped"] == 1 and outcomes["passed"] == 6
+    assert result.ret == 1
+    summary = results["summary"]
+    assert summary["capabilities"]["text"] == "fail"
+    assert summary["capabilities"]["streaming"] == "inconclusive"
+    assert summary["capabilities"]["models"] == "error"
+    assert summary["capabilities"]["vision"] == "not_measured"
+    broken = next(c for c in results["cases"] if c["id"] == "openai/text/broken")
+    assert broken["findings"][0]["rule"] == "openai.auth.not-enforced"
+    assert broken["findings"][0]["severity"] == "must"
+    refused = next(c for c in results["cases"] if c["id"] == "openai/streaming/refused")
+    assert refused["reason"] == "refused with HTTP 400: streaming is not supported"
+
+
+def test_a_failing_case_shows_its_findings_not_a_traceback(pytester: pytest.Pytester) -> None:
+    result, _ = run(pytester, "-k", "broken")
+    result.stdout.re_match_lines([r"\[must\] openai\.auth\.not-enforced: Invalid API key accepted"])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_capability_and_case_selection(pytester: pytest.Pytester) -> None:
+    _, results = run(pytester, "--cc-only=streaming")
+    assert {c["capability"] for c in results["cases"]} == {"streaming"}
+    _, results = run(pytester, "--cc-case=openai/errors/*")
+    assert [c["id"] for c in results["cases"]] == [
+        "openai/errors/param[a]",
+        "openai/errors/param[b]",
+    ]
+
+
+def test_results_contract(pytester: pytest.Pytester) -> None:
+    _, results = run(pytester)
+    assert results["schema_version"] == 1
+    assert results["tool"]["name"] == "chatconform"
+    assert set(results["provider"]) == {"name", "base_url", "dialects", "models"}
+    assert set(results["usage"]) == {"requests", "prompt_tokens", "completion_tokens"}
+    assert set(results["summary"]) >= {"verdicts", "capabilities"}
+    case = results["cases"][0]
+    assert set(case) >= {
+        "id",
+        "capability",
+        "dialect",
+        "title",
+        "requirement",
+        "verdict",
+        "findings",
+        "duration_s",
+    }
+
+
+def test_suites_refuse_to_run_without_a_provider(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_cases=CASES)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*conformance suites run through `chatconform run`*"])
+
+
+def test_plain_tests_are_untouched(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_plain="def test_ok():\n    assert True\n")
+    assert pytester.runpytest_subprocess("-p", "no:cacheprovider").ret == 0
