@@ -102,3 +102,45 @@ def test_every_rule_is_triggered_by_some_fault() -> None:
         e["rule"] for entry in EXPECTATIONS.values() for e in entry["expect"] if "rule" in e
     }
     assert sorted(set(catalog()) - expected_rules) == []
+
+
+class Reframe:
+    """ASGI middleware re-framing event streams in ways the SSE spec allows.
+
+    CRLF line ends, no space after ``data:``, comment pings between events,
+    and every body write split in two (so a CRLF can straddle two reads).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        is_stream = False
+
+        async def reframing_send(message: dict[str, Any]) -> None:
+            nonlocal is_stream
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", []))
+                is_stream = headers.get(b"content-type", b"").startswith(b"text/event-stream")
+            if message["type"] != "http.response.body" or not is_stream or not message.get("body"):
+                await send(message)
+                return
+            body = b": ping\r\n\r\n" + message["body"].replace(b"data: ", b"data:").replace(
+                b"\n", b"\r\n"
+            )
+            middle = len(body) // 2 + 1
+            await send({"type": "http.response.body", "body": body[:middle], "more_body": True})
+            await send({**message, "body": body[middle:]})
+
+        await self.app(scope, receive, reframing_send)
+
+
+def test_valid_sse_framing_variants_are_never_deviations(tmp_path: Path) -> None:
+    server = ReferenceServer(pace_s=float(PACE_S))
+    server.app.add_middleware(Reframe)
+    with server:
+        done, results = run_suite(server, tmp_path, "--only", "streaming")
+    assert [
+        (c["id"], c["verdict"], c["findings"]) for c in results["cases"] if c["verdict"] != "pass"
+    ] == []
+    assert done.returncode == 0

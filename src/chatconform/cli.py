@@ -261,6 +261,10 @@ def _pytest(
         "--tb=short",
         "-p",
         "no:cacheprovider",
+        # The CLI imports chatconform before pytest starts, so pytest cannot
+        # rewrite its asserts and says so; the harness uses no bare asserts.
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
     ]
     if only:
         args.append(f"--cc-only={','.join(only)}")
