@@ -13,7 +13,7 @@ from chatconform.rules import catalog
 
 STYLE = """<style>
 .cc-card{border-collapse:collapse;margin:8px 0}
-.cc-card td,.cc-card th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+.cc-card td,.cc-card th{border:1px solid #ccc;padding:3px 8px;text-align:left;color:#222}
 .cc-pass{background:#d8f5d0}.cc-fail,.cc-error{background:#f9d0d0}
 .cc-non_strict{background:#fbeec1}.cc-inconclusive{background:#e4e4f7}
 .cc-unsupported{background:#e8e8e8}.cc-skipped,.cc-not_measured{background:#f4f4f4;color:#666}
