@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import json as jsonlib
 import time
@@ -142,25 +143,37 @@ class RecordingClient:
                 recorded.method, recorded.url, headers=headers, content=content
             ) as response:
                 exchange.status = response.status_code
-                exchange.headers = {
-                    k.lower(): self._redactor.text(v) for k, v in response.headers.items()
-                }
-                for chunk in response.iter_raw():
+                # headers(), not text(): a provider's set-cookie is a credential too.
+                exchange.headers = self._redactor.headers(
+                    {k.lower(): v for k, v in response.headers.items()}
+                )
+                # iter_bytes, not iter_raw: the body is the entity with its
+                # content-encoding undone (a gzip-ing provider's JSON is still
+                # JSON), and it also works for responses already read in memory.
+                for chunk in response.iter_bytes():
                     now = time.monotonic() - started
                     if exchange.first_byte_s is None:
                         exchange.first_byte_s = now
-                    chunk = self._redactor.bytes(chunk)
-                    if decoder is not None:
-                        exchange.events.extend(
-                            StreamEvent(e.data, e.event, e.id, e.retry, now)
-                            for e in decoder.feed(chunk)
-                        )
                     room = limits.max_body_bytes - len(body)
                     if len(chunk) > room:
-                        body += chunk[:room]
+                        chunk = chunk[:room]
                         exchange.truncated = True
-                        break
                     body += chunk
+                    if decoder is not None:
+                        # Redacted per event, not per chunk: a secret split
+                        # across two reads must not escape redaction.
+                        exchange.events.extend(
+                            StreamEvent(
+                                self._redactor.text(e.data),
+                                None if e.event is None else self._redactor.text(e.event),
+                                None if e.id is None else self._redactor.text(e.id),
+                                e.retry,
+                                now,
+                            )
+                            for e in decoder.feed(chunk)
+                        )
+                    if exchange.truncated:
+                        break
                     if time.monotonic() > deadline:
                         exchange.error = (
                             f"total timeout: response still arriving after "
@@ -170,11 +183,15 @@ class RecordingClient:
         except httpx.TimeoutException as exc:
             exchange.error = _describe_timeout(exc, exchange, limits)
         except httpx.HTTPError as exc:
-            exchange.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        exchange.body = bytes(body)
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            exchange.error = self._redactor.text(error)
+        # Redacted whole, once: a secret may straddle two reads, or the cut.
+        redact = self._redactor.cut_bytes if exchange.truncated else self._redactor.bytes
+        exchange.body = redact(bytes(body))
         exchange.elapsed_s = time.monotonic() - started
         if decoder is not None:
-            exchange.unterminated_tail = decoder.unterminated()
+            tail = redact(decoder.unterminated().encode())
+            exchange.unterminated_tail = tail.decode("utf-8", "replace")
         return exchange
 
 
@@ -200,4 +217,7 @@ def _parse_retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:
+        # "-0000" parses naive; HTTP dates are UTC, never the local time zone.
+        when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, when.timestamp() - time.time())

@@ -30,8 +30,13 @@ class RecordedRequest:
                 continue
             if "[REDACTED]" in value and key_env:
                 # Double quotes so the shell expands the key's variable, and only that.
-                line = f"{name}: {value.replace('[REDACTED]', '${' + key_env + '}')}"
-                parts += ["-H", '"' + line.replace('"', '\\"').replace("`", "\\`") + '"']
+                # Everything special inside double quotes (\\ " ` $) is escaped
+                # first, so a "$(...)" in a recorded value can never run.
+                line = f"{name}: {value}"
+                for char in '\\"`$':
+                    line = line.replace(char, "\\" + char)
+                line = line.replace("[REDACTED]", "${" + key_env + "}")
+                parts += ["-H", '"' + line + '"']
                 continue
             parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.body:

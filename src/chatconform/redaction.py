@@ -31,6 +31,16 @@ class Redactor:
             value = value.replace(secret.encode(), REDACTED.encode())
         return value
 
+    def cut_bytes(self, value: bytes) -> bytes:
+        """``bytes`` for a body cut short: a secret's beginning left at the cut goes too."""
+        value = self.bytes(value)
+        for secret in self._secrets:
+            raw = secret.encode()
+            for size in range(len(raw) - 1, 3, -1):
+                if value.endswith(raw[:size]):
+                    return value[:-size] + REDACTED.encode()
+        return value
+
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """Secrets replaced in every value; credential headers never kept as sent."""
         redacted = {}

@@ -36,6 +36,9 @@ class LineSplitter:
 
     def feed(self, chunk: bytes) -> list[str]:
         lines: list[str] = []
+        if not chunk:
+            # An empty read must not forget a CR that may be the first half of a CRLF.
+            return lines
         if self._pending_cr and chunk.startswith(b"\n"):
             # The LF of a CRLF whose CR ended the previous read.
             chunk = chunk[1:]
@@ -62,7 +65,9 @@ class LineSplitter:
 
     def tail(self) -> str:
         """Bytes received after the last line end, decoded (an unterminated line)."""
-        return self._buffer.decode("utf-8", "replace")
+        tail = self._buffer.decode("utf-8", "replace")
+        # Before the first line end the BOM is not yet stripped; it is not content.
+        return tail if self._started else tail.removeprefix(_BOM)
 
     def _decode(self, raw: bytes) -> str:
         line = raw.decode("utf-8", "replace")

@@ -1,0 +1,91 @@
+"""Tests of the run's shared token budget (chatconform.budget.TokenLedger)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from pathlib import Path
+
+from chatconform.budget import TokenLedger
+
+
+def test_fresh_ledger_has_spent_nothing(tmp_path: Path) -> None:
+    ledger = TokenLedger(tmp_path / "tokens", limit=10)
+    assert ledger.spent() == 0
+    assert not ledger.exhausted()
+
+
+def test_spend_accumulates_until_exhausted(tmp_path: Path) -> None:
+    ledger = TokenLedger(tmp_path / "tokens", limit=10)
+    ledger.spend(4)
+    ledger.spend(5)
+    assert ledger.spent() == 9
+    assert not ledger.exhausted()
+    ledger.spend(1)
+    assert ledger.exhausted()
+
+
+def test_zero_and_negative_spends_are_ignored(tmp_path: Path) -> None:
+    ledger = TokenLedger(tmp_path / "tokens", limit=None)
+    ledger.spend(0)
+    ledger.spend(-5)
+    assert ledger.spent() == 0
+
+
+def test_no_limit_is_never_exhausted(tmp_path: Path) -> None:
+    ledger = TokenLedger(tmp_path / "tokens", limit=None)
+    ledger.spend(10**9)
+    assert not ledger.exhausted()
+
+
+def test_two_ledgers_on_the_same_file_share_the_spend(tmp_path: Path) -> None:
+    first = TokenLedger(tmp_path / "tokens", limit=100)
+    second = TokenLedger(tmp_path / "tokens", limit=100)
+    first.spend(60)
+    assert second.spent() == 60
+    second.spend(40)
+    assert first.spent() == 100
+    assert first.exhausted()
+    assert second.exhausted()
+
+
+def test_shorter_total_after_longer_one_leaves_no_stale_digits(tmp_path: Path) -> None:
+    path = tmp_path / "tokens"
+    path.write_text("99")
+    ledger = TokenLedger(path, limit=None)
+    ledger.spend(1)
+    assert path.read_text() == "100"
+    assert ledger.spent() == 100
+
+
+def test_concurrent_spends_from_threads_sum_exactly(tmp_path: Path) -> None:
+    ledger = TokenLedger(tmp_path / "tokens", limit=None)
+
+    def spend_many() -> None:
+        for _ in range(50):
+            ledger.spend(3)
+
+    threads = [threading.Thread(target=spend_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert ledger.spent() == 8 * 50 * 3
+
+
+def _spend_in_process(path: str, times: int) -> None:
+    ledger = TokenLedger(Path(path), limit=None)
+    for _ in range(times):
+        ledger.spend(7)
+
+
+def test_concurrent_spends_from_processes_sum_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "tokens"
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_spend_in_process, args=(str(path), 100)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=10)
+        assert worker.exitcode == 0
+    assert TokenLedger(path, limit=None).spent() == 4 * 100 * 7
