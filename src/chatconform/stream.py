@@ -55,7 +55,7 @@ def parse(exchange: Exchange) -> ChatStream:
             continue
         try:
             payload = json.loads(event.data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
             stream.not_json.append((i, event.data))
             continue
         if isinstance(payload, dict) and "error" in payload and "choices" not in payload:
@@ -69,7 +69,29 @@ def parse(exchange: Exchange) -> ChatStream:
 
 def choices(payload: Any) -> list[dict[str, Any]]:
     """The choice objects of a chunk or response, ignoring malformed entries."""
+    return [entry for _, entry in choice_entries(payload)]
+
+
+def choice_entries(payload: Any) -> list[tuple[int, dict[str, Any]]]:
+    """(position in the choices array, choice object): positions for pointers, past bad entries."""
     entries = payload.get("choices") if isinstance(payload, dict) else None
     if not isinstance(entries, list):
         return []
-    return [c for c in entries if isinstance(c, dict)]
+    return [(j, c) for j, c in enumerate(entries) if isinstance(c, dict)]
+
+
+def choice_index(entry: dict[str, Any]) -> int | str:
+    """A choice's index as a key: the integer, or the JSON text of a malformed one.
+
+    A list or object as index is the schema check's to report; the checks that
+    group deltas by choice must not crash on it (it is unhashable).
+    """
+    index = entry.get("index", 0)
+    if isinstance(index, int) and not isinstance(index, bool):
+        return index
+    return json.dumps(index)
+
+
+def index_order(key: int | str) -> tuple[bool, int, str]:
+    """Sort key for ``choice_index`` values: integers first, in order, then the others."""
+    return (True, 0, key) if isinstance(key, str) else (False, key, "")

@@ -36,13 +36,16 @@ def configured_models_listed(exchange: Exchange, models: Sequence[str]) -> Itera
     if not isinstance(data, list):
         return
     listed = [m.get("id") for m in data if isinstance(m, dict) and isinstance(m.get("id"), str)]
-    for model in models:
-        if not any(same_model(model, other) for other in listed):
-            shown = ", ".join(listed[:10]) + (
-                f" and {len(listed) - 10} more" if len(listed) > 10 else ""
-            )
-            yield Violation(
-                expected(f"{model!r} among the listed models", shown or "no models"),
-                location="/data",
-                evidence=exchange.excerpt(),
-            )
+    # One finding for all: findings deduplicate on (rule, location), and all point at /data.
+    missing = [m for m in models if not any(same_model(m, other) for other in listed)]
+    if missing:
+        shown = ", ".join(listed[:10]) + (
+            f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+        )
+        yield Violation(
+            expected(
+                f"{', '.join(map(repr, missing))} among the listed models", shown or "no models"
+            ),
+            location="/data",
+            evidence=exchange.excerpt(),
+        )

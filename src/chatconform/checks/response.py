@@ -10,7 +10,7 @@ from typing import Any
 from chatconform.checks import Violation, check, expected
 from chatconform.exchange import Exchange, clip
 from chatconform.schemas import schema_errors
-from chatconform.stream import choices, parse
+from chatconform.stream import choice_entries, parse
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
 # created must fall between ten years ago and a day from now, in seconds.
@@ -77,7 +77,7 @@ def response_matches_schema(exchange: Exchange) -> Iterator[Violation]:
 @check("openai.response.finish-reason")
 def finish_reason_in_enum(exchange: Exchange) -> Iterator[Violation]:
     """finish_reason is one of the official values (CreateChatCompletionResponse)."""
-    for i, choice in enumerate(choices(body(exchange))):
+    for i, choice in choice_entries(body(exchange)):
         reason = choice.get("finish_reason")
         if reason not in FINISH_REASONS:
             yield Violation(
@@ -92,11 +92,18 @@ def created_violation(created: Any, now: float | None = None) -> str | None:
     now = time.time() if now is None else now
     if not isinstance(created, int) or isinstance(created, bool):
         return None  # the schema check reports the type
-    if created > now * 100:
-        return f"{created} (milliseconds: {time.strftime('%Y-%m-%d', time.gmtime(created / 1000))})"
-    if not now - _CREATED_PAST_S <= created <= now + _CREATED_FUTURE_S:
-        return f"{created} (not within ten years of now)"
-    return None
+    if _near(created, now):
+        return None
+    # Integer division: a huge value must not overflow a float (or gmtime).
+    if _near(created // 1000, now):
+        return (
+            f"{created} (milliseconds: {time.strftime('%Y-%m-%d', time.gmtime(created // 1000))})"
+        )
+    return f"{created} (not within ten years of now)"
+
+
+def _near(seconds: int, now: float) -> bool:
+    return now - _CREATED_PAST_S <= seconds <= now + _CREATED_FUTURE_S
 
 
 @check("openai.response.created-unit")

@@ -12,7 +12,7 @@ from chatconform.checks.response import FINISH_REASONS
 from chatconform.checks.text import answer_text
 from chatconform.exchange import Exchange, clip
 from chatconform.schemas import schema_errors
-from chatconform.stream import DONE, choices, parse
+from chatconform.stream import DONE, choice_entries, choice_index, choices, parse
 
 # Pseudo-streaming: at least this many content chunks, all within this window.
 BURST_MIN_CHUNKS = 5
@@ -123,10 +123,10 @@ def chunk_identity_constant(exchange: Exchange) -> Iterator[Violation]:
 @check("openai.stream.first-delta-role")
 def first_delta_has_role(exchange: Exchange) -> Iterator[Violation]:
     """The first delta of each choice carries role: assistant (observed official behaviour)."""
-    seen: set[Any] = set()
+    seen: set[int | str] = set()
     for i, chunk in parse(exchange).chunks:
-        for j, entry in enumerate(choices(chunk)):
-            index = entry.get("index", 0)
+        for j, entry in choice_entries(chunk):
+            index = choice_index(entry)
             if index in seen:
                 continue
             seen.add(index)
@@ -153,10 +153,13 @@ def deltas_are_incremental(exchange: Exchange) -> Iterator[Violation]:
             text = delta.get("content") if isinstance(delta, dict) else None
             if entry.get("index", 0) == 0 and isinstance(text, str) and text:
                 contents.append((i, text))
+    # A cumulative delta extends the previous one, and like every delta of its stream it
+    # starts with the first one (the text so far always does); " 10" after " 1" is chance.
+    first = contents[0][1] if contents else ""
     repeats = [
         (i, text)
         for (_, prev), (i, text) in itertools.pairwise(contents)
-        if len(text) > len(prev) and text.startswith(prev)
+        if len(text) > len(prev) and text.startswith(prev) and text.startswith(first)
     ]
     # One repeat can be chance ("1" then "10"); a cumulative stream repeats every time.
     if len(repeats) >= 2 and len(repeats) >= (len(contents) - 1) // 2:
@@ -175,10 +178,10 @@ def deltas_are_incremental(exchange: Exchange) -> Iterator[Violation]:
 @check("openai.stream.finish-reason")
 def finish_reason_once_at_end(exchange: Exchange) -> Iterator[Violation]:
     """finish_reason is null until the last chunk of each choice, which has a valid one."""
-    per_choice: dict[Any, list[tuple[int, int, Any]]] = {}
+    per_choice: dict[int | str, list[tuple[int, int, Any]]] = {}
     for i, chunk in parse(exchange).chunks:
-        for j, entry in enumerate(choices(chunk)):
-            per_choice.setdefault(entry.get("index", 0), []).append(
+        for j, entry in choice_entries(chunk):
+            per_choice.setdefault(choice_index(entry), []).append(
                 (i, j, entry.get("finish_reason"))
             )
     if not per_choice:

@@ -8,7 +8,7 @@ from typing import Any
 from chatconform.checks import Violation, check, expected
 from chatconform.exchange import Exchange, clip
 from chatconform.finding import Finding
-from chatconform.stream import choices, parse
+from chatconform.stream import choice_index, choices, index_order, parse
 
 
 def answer_text(exchange: Exchange, choice: int = 0) -> str:
@@ -26,12 +26,12 @@ def answer_text(exchange: Exchange, choice: int = 0) -> str:
 def finish_reasons(exchange: Exchange) -> list[Any]:
     """finish_reason of every choice (the non-null one for streams), in choice order."""
     if exchange.streamed:
-        reasons: dict[int, Any] = {}
+        reasons: dict[int | str, Any] = {}
         for _, chunk in parse(exchange).chunks:
             for entry in choices(chunk):
                 if entry.get("finish_reason") is not None:
-                    reasons[entry.get("index", 0)] = entry["finish_reason"]
-        return [reasons[i] for i in sorted(reasons)]
+                    reasons[choice_index(entry)] = entry["finish_reason"]
+        return [reasons[i] for i in sorted(reasons, key=index_order)]
     return [entry.get("finish_reason") for entry in choices(exchange.json_or_none())]
 
 
