@@ -85,7 +85,7 @@ class Exchange:
     def json_or_none(self) -> Any:
         try:
             return self.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
             return None
 
     def excerpt(self, limit: int = EXCERPT_CHARS) -> str:

@@ -393,12 +393,18 @@ def test_matches_non_streamed_flags_a_much_shorter_answer() -> None:
 
 
 def test_pseudo_streaming_flags_content_chunks_in_one_burst() -> None:
-    # Nine events: role, five content chunks, finish, usage, [DONE], all within 8 ms.
-    times = [2.0 + 0.001 * i for i in range(9)]
+    # Nine events: role, five content chunks, finish, usage, [DONE], in one read after 2 s.
+    times = [2.0 + 0.00001 * i for i in range(9)]
     exchange = stream_exchange("stream_max_tokens_cut.sse", times=times)
     findings = streaming.delivered_incrementally(exchange)
     assert summary(findings) == [("openai.stream.pseudo-streaming", "should", "/events")]
-    assert "5 content chunks within 4.0 ms" in findings[0].message
+    assert "5 content chunks within 0.0 ms, the first after 2000 ms" in findings[0].message
+
+
+def test_pseudo_streaming_accepts_a_very_fast_model() -> None:
+    times = [0.2 + 0.001 * i for i in range(9)]  # 1000 tokens/s: fast, but really streamed
+    exchange = stream_exchange("stream_max_tokens_cut.sse", times=times)
+    assert streaming.delivered_incrementally(exchange) == []
 
 
 def test_pseudo_streaming_accepts_chunks_spread_over_100_ms() -> None:
