@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -157,3 +158,25 @@ def test_serve_prints_its_address_and_stops_on_ctrl_c() -> None:
         assert "Traceback" not in process.stderr.read()
     finally:
         process.kill()
+
+
+def test_cases_past_the_token_budget_are_inconclusive(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main(
+        capsys,
+        "run",
+        "--only",
+        "text",
+        "--concurrency",
+        "1",
+        "--pace",
+        "0",
+        "--max-tokens-total",
+        "60",
+    )
+    assert code == 0, "an exhausted budget is not a failure"
+    results = json.loads(next(Path("reports").glob("*/results.json")).read_text())
+    verdicts = {c["verdict"] for c in results["cases"]}
+    assert verdicts == {"pass", "inconclusive"}
+    stopped = [c for c in results["cases"] if c["verdict"] == "inconclusive"]
+    assert all(c["reason"] == "token budget exhausted (max_tokens_total 60)" for c in stopped)
+    assert "text               inconclusive" in out
