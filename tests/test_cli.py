@@ -24,6 +24,17 @@ def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
     return code, out, err
 
 
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess, for commands that start a pytest run of the suites.
+
+    A run nests a whole pytest session; in-process, it would share this
+    session's interpreter, plugins and imported modules.
+    """
+    return subprocess.run(
+        [sys.executable, "-m", "chatconform", *args], capture_output=True, text=True, timeout=120
+    )
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -108,15 +119,18 @@ def test_usage_errors_exit_2_with_one_line(
     assert message in err and err.count("\n") == 1
 
 
-def test_a_selection_matching_nothing_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_main(capsys, "run", "--case", "openai/nothing/*", "--concurrency", "1")
-    assert code == 2
-    assert "no case matched" in err
+def test_a_selection_matching_nothing_is_a_usage_error() -> None:
+    done = run_cli("run", "--case", "openai/nothing/*", "--concurrency", "1")
+    assert done.returncode == 2
+    assert done.stderr.endswith(
+        "chatconform: error: no case matched the selection (--only/--case)\n"
+    )
 
 
-def test_run_writes_results_report_and_junit(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_main(capsys, "run", "--only", "models", "--concurrency", "1", "--pace", "0")
-    assert code == 0
+def test_run_writes_results_report_and_junit() -> None:
+    done = run_cli("run", "--only", "models", "--concurrency", "1", "--pace", "0")
+    out = done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
     run_dir = next(Path("reports").glob("*-reference"))
     assert {p.name for p in run_dir.iterdir()} >= {"results.json", "report.html", "junit.xml"}
     assert "models             pass" in out
