@@ -258,5 +258,6 @@ class ResultsCollector:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        verdict = dict(report.user_properties).get(VERDICT_PROPERTY, "")
+        # Collection errors arrive here too, as CollectReports without properties.
+        verdict = dict(getattr(report, "user_properties", ())).get(VERDICT_PROPERTY, "")
         cells.insert(1, f'<td class="cc-verdict cc-{verdict}">{verdict}</td>')

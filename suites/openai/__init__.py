@@ -1,0 +1,1 @@
+"""Cases in the OpenAI Chat Completions dialect."""
