@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from chatconform.fixture_server import FixtureServer
 from chatconform.reference import FAULTS, ReferenceServer
 from chatconform.rules import catalog
 
@@ -24,8 +25,8 @@ EXPECTATIONS = tomllib.loads(
     (Path(__file__).parent / "data" / "fault_expectations.toml").read_text(encoding="utf-8")
 )
 KEY_ENV = "CHATCONFORM_SELFTEST_KEY"
-# The core capabilities every run must measure; vision and tools come with their suites.
-CORE = ("text", "streaming", "errors", "models")
+# Every capability the reference must be measured on (structured output has no suite yet).
+CORE = ("text", "streaming", "errors", "models", "vision", "base64_image", "tools")
 # Pacing fast enough for CI, slow enough that a faithful stream is clearly incremental.
 PACE_S = "0.004"
 
@@ -34,16 +35,19 @@ def run_suite(
     server: ReferenceServer, tmp_path: Path, *extra: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     env = {**os.environ, KEY_ENV: server.api_key}
-    command = [
-        sys.executable, "-m", "chatconform", "run",
-        "--base-url", server.base_url,
-        "--model", server.model,
-        "--api-key-env", KEY_ENV,
-        "--reports", str(tmp_path),
-        "--concurrency", "1",
-        *extra,
-    ]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    # The URL image cases need the fixtures where the provider can fetch them.
+    with FixtureServer() as images:
+        command = [
+            sys.executable, "-m", "chatconform", "run",
+            "--base-url", server.base_url,
+            "--model", server.model,
+            "--api-key-env", KEY_ENV,
+            "--image-base-url", images.base_url,
+            "--reports", str(tmp_path),
+            "--concurrency", "1",
+            *extra,
+        ]  # fmt: skip
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     found = list(tmp_path.glob("*/results.json"))
     assert len(found) == 1, f"no results.json; exit {done.returncode}\n{done.stdout}\n{done.stderr}"
     return done, json.loads(found[0].read_text())

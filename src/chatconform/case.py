@@ -9,11 +9,13 @@ from typing import Any, NoReturn
 
 import pytest
 
-from chatconform.exchange import Exchange
+from chatconform.exchange import Exchange, clip
 from chatconform.finding import Finding, deduplicate
 from chatconform.verdict import Verdict, judge
 
 MARK = "chatconform_case"
+# Long enough for a request with small inline images to stay a runnable curl line.
+REQUEST_CHARS = 64_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class CaseRecord:
     exchanges: list[Exchange] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What the report shows beside the evidence: image thumbnails, question, answer.
+    media: dict[str, Any] = field(default_factory=dict)
     attempts: int = 1
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -146,12 +150,14 @@ class CaseRecord:
                 "completion_tokens": self.completion_tokens,
             },
             "exchanges": [_exchange_summary(e, key_env) for e in self.exchanges],
+            **({"media": self.media} if self.media else {}),
         }
 
 
 def _exchange_summary(exchange: Exchange, key_env: str | None) -> dict[str, Any]:
     return {
-        "request": exchange.request.curl(key_env),
+        # Bounded like every excerpt: a request can carry a 4 MB base64 image.
+        "request": clip(exchange.request.curl(key_env), REQUEST_CHARS),
         "status": exchange.status,
         "content_type": exchange.content_type,
         "elapsed_s": round(exchange.elapsed_s, 3),

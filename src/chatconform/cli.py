@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--max-tokens-total", type=int, help="token budget of the whole run")
     run.add_argument(
+        "--image-base-url",
+        metavar="URL",
+        help="where fixtures/images is published for the provider to fetch "
+        "(URL image cases; the embedded reference serves them itself)",
+    )
+    run.add_argument(
         "--only", help=f"capabilities to run, comma-separated: {','.join(CAPABILITIES)}"
     )
     run.add_argument(
@@ -141,6 +147,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         timeout_s=args.timeout_s,
         max_tokens_total=args.max_tokens_total,
+        image_base_url=args.image_base_url,
     )
     provider = resolve(config_path=args.config, provider_name=args.provider, overrides=overrides)
     with ExitStack() as stack:
@@ -173,6 +180,7 @@ def _capabilities(value: str | None) -> list[str]:
 def _start_reference(
     stack: ExitStack, args: argparse.Namespace, overrides: Overrides
 ) -> ProviderConfig:
+    from chatconform.fixture_server import FixtureServer
     from chatconform.reference import ReferenceServer
     from chatconform.reference.faults import check_fault_names
 
@@ -181,6 +189,8 @@ def _start_reference(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     server = stack.enter_context(ReferenceServer(faults=faults, pace_s=args.pace))
+    # The reference fetches URL images over HTTP like any provider: publish them on loopback.
+    images = overrides.image_base_url or stack.enter_context(FixtureServer()).base_url
     os.environ[REFERENCE_KEY_ENV] = server.api_key
     label = "reference" + "".join(f"+{f}" for f in sorted(faults))
     print(
@@ -192,6 +202,7 @@ def _start_reference(
         base_url=server.base_url,
         api_key_env=REFERENCE_KEY_ENV,
         models={"default": server.model},
+        image_base_url=images,
     )
     changes = {
         k: v

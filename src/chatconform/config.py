@@ -46,6 +46,8 @@ class ProviderConfig:
     concurrency: int = 4
     timeout_s: float = 60.0
     max_tokens_total: int | None = None
+    # Where fixtures/images is published for the provider to fetch (URL image cases).
+    image_base_url: str | None = None
 
     def model_for(self, capability: str) -> str | None:
         model = self.models.get(capability, self.models.get("default"))
@@ -77,6 +79,7 @@ class Overrides:
     concurrency: int | None = None
     timeout_s: float | None = None
     max_tokens_total: int | None = None
+    image_base_url: str | None = None
 
 
 def load_file(path: Path) -> dict[str, ProviderConfig]:
@@ -149,7 +152,7 @@ def _apply(provider: ProviderConfig, o: Overrides) -> ProviderConfig:
         changes["base_url"] = o.base_url
     if o.model is not None:
         changes["models"] = {**provider.models, "default": o.model}
-    for name in ("api_key_env", "concurrency", "timeout_s", "max_tokens_total"):
+    for name in ("api_key_env", "concurrency", "timeout_s", "max_tokens_total", "image_base_url"):
         value = getattr(o, name)
         if value is not None:
             changes[name] = value
@@ -175,6 +178,7 @@ def _provider_from_table(name: str, table: Any, where: str) -> ProviderConfig:
         "concurrency": int,
         "timeout_s": (int, float),
         "max_tokens_total": int,
+        "image_base_url": str,
     }
     for key, kind in kinds.items():
         if (key in table and not isinstance(table[key], kind)) or isinstance(table.get(key), bool):
@@ -222,6 +226,13 @@ def _validate(provider: ProviderConfig, where: str, environ: dict[str, str]) -> 
         raise ConfigError(f"{where}: timeout_s must be positive")
     if provider.max_tokens_total is not None and provider.max_tokens_total < 1:
         raise ConfigError(f"{where}: max_tokens_total must be at least 1")
+    if provider.image_base_url is not None:
+        parts = urlsplit(provider.image_base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(
+                f"{where}: image_base_url {provider.image_base_url!r} is not an http(s) URL "
+                "(expected where fixtures/images is published, e.g. https://host/fixtures/images/)"
+            )
 
 
 def check_base_url(url: str) -> None:

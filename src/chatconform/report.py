@@ -5,6 +5,7 @@ Everything a provider returned is untrusted: every value is escaped here.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from html import escape
 from typing import Any
@@ -19,8 +20,11 @@ STYLE = """<style>
 .cc-unsupported{background:#e8e8e8}.cc-skipped,.cc-not_measured{background:#f4f4f4;color:#666}
 .cc-case pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:4px;max-height:24em;overflow:auto}
 .cc-must{color:#a00;font-weight:bold}.cc-should{color:#a60}.cc-info{color:#555}
+.cc-media img{border:1px solid #ccc;margin-right:6px;vertical-align:top}
 </style>"""
 
+# The only image sources the report embeds: inline thumbnails, never a URL to fetch.
+_THUMBNAIL = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}")
 _VERDICT_COLUMNS = ("pass", "non_strict", "fail", "unsupported", "inconclusive", "skipped", "error")
 
 
@@ -92,6 +96,8 @@ def case_html(result: dict[str, Any]) -> str:
         + (f" — {escape(result['reason'])}" if result["reason"] else "")
         + f" · attempts {result['attempts']}</p>",
     ]
+    if result.get("media"):
+        parts.append(_media_html(result["media"]))
     for note in result["notes"]:
         parts.append(f"<p><small>{escape(note)}</small></p>")
     for finding in result["findings"]:
@@ -111,3 +117,18 @@ def case_html(result: dict[str, Any]) -> str:
         )
     parts.append("</div>")
     return "".join(parts)
+
+
+def _media_html(media: dict[str, Any]) -> str:
+    """An image case's pictures as thumbnails, with the question asked and the answer given."""
+    images = "".join(
+        f'<img src="{escape(image["thumbnail"])}" alt="{escape(image["file"])}" '
+        f'title="{escape(image["file"])}">'
+        for image in media.get("images", [])
+        if _THUMBNAIL.fullmatch(str(image.get("thumbnail", "")))
+    )
+    rows = [f"<p>{images}</p>"] if images else []
+    for label in ("question", "answer"):
+        if label in media:
+            rows.append(f"<p>{label.capitalize()}: <q>{escape(str(media[label]))}</q></p>")
+    return f'<div class="cc-media">{"".join(rows)}</div>'

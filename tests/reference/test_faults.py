@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 from reference_helpers import AUTH, MODEL, Api, event_data
+from tool_helpers import WIRE_EFFECTS as TOOL_WIRE_EFFECTS
+from vision_helpers import WIRE_EFFECTS as VISION_WIRE_EFFECTS
 
 from chatconform.reference import FAULTS, ReferenceServer, check_fault_names
 from chatconform.reference.faults import FaultSet
@@ -294,6 +296,8 @@ CASES: dict[str, Case] = {
         (200, "application/json"),
         (200, "text/html"),
     ),
+    **{name: Case(*effect) for name, effect in VISION_WIRE_EFFECTS.items()},
+    **{name: Case(*effect) for name, effect in TOOL_WIRE_EFFECTS.items()},
 }
 
 

@@ -56,6 +56,15 @@ def expected(expected: str, received: str) -> str:
 
 def load_all() -> dict[str, Callable[..., list[Finding]]]:
     """Import every check module so REGISTRY is complete."""
-    from chatconform.checks import errors, models, response, streaming, text  # noqa: F401
+    from chatconform.checks import (  # noqa: F401
+        errors,
+        models,
+        response,
+        streaming,
+        text,
+        tool_streams,
+        tools,
+        vision,
+    )
 
     return REGISTRY

@@ -22,8 +22,10 @@ from chatconform.reference.errors import (
     handle_unexpected,
 )
 from chatconform.reference.faults import FaultSet
+from chatconform.reference.gateway import gateway_refusal
 from chatconform.reference.streaming import frames, sse_body, stream_items
 from chatconform.reference.validation import check_model, parse_body, validate_chat_request
+from chatconform.reference.vision import look_at_images
 
 # A fixed date, so GET /models is byte-for-byte stable between runs.
 MODEL_CREATED = 1735689600
@@ -89,9 +91,12 @@ async def retrieve_model(request: Request) -> Response:
 async def chat_completions(request: Request) -> Response:
     settings = _settings(request)
     faults = settings.faults
+    if (refused := gateway_refusal(await request.body(), faults)) is not None:
+        return refused
     _authorise(request, settings)
     body = validate_chat_request(parse_body(await request.body(), faults), faults)
     check_model(body, settings.model, faults)
+    body = await look_at_images(body, faults)
     completion = answer(body, settings.model, faults)
     if body.get("stream") is True and "stream-ignored" not in faults:
         options = body.get("stream_options") or {}

@@ -10,6 +10,14 @@ from typing import Any
 from chatconform.reference.faults import FaultSet
 from chatconform.reference.model import prompt_tokens as count_prompt_tokens
 from chatconform.reference.model import respond, tokens
+from chatconform.reference.tools import (
+    FunctionCall,
+    as_text,
+    call_tokens,
+    message_tool_calls,
+    plan_calls,
+    without_tool_turns,
+)
 
 SYSTEM_FINGERPRINT = "fp_reference"
 SUBSTITUTE_MODEL = "gpt-3.5-turbo"
@@ -20,6 +28,7 @@ class Choice:
     index: int
     text: str
     finish_reason: str
+    tool_calls: tuple[FunctionCall, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,9 @@ class Completion:
 
     @property
     def completion_tokens(self) -> int:
-        return sum(len(tokens(choice.text)) for choice in self.choices)
+        return sum(
+            len(tokens(choice.text)) + call_tokens(choice.tool_calls) for choice in self.choices
+        )
 
 
 def new_id() -> str:
@@ -55,6 +66,8 @@ def seen_messages(messages: list[dict], faults: FaultSet) -> list[dict]:
     if "history-dropped" in faults:
         users = [message for message in seen if message.get("role") == "user"]
         seen = users[-1:]
+    if "tools-dropped" in faults:
+        seen = without_tool_turns(seen)
     if "content-parts-dropped" in faults:
         seen = [
             message if isinstance(message.get("content"), str) else {**message, "content": ""}
@@ -103,9 +116,26 @@ def answer(body: dict[str, Any], served_model: str, faults: FaultSet) -> Complet
         id=new_id(),
         created=timestamp(faults),
         model=SUBSTITUTE_MODEL if "model-substituted" in faults else served_model,
-        choices=tuple(Choice(index, text, finish_reason) for index in range(n)),
+        choices=tuple(
+            _with_calls(
+                Choice(index, text, finish_reason),
+                *plan_calls(body, messages, faults, max_tokens),
+                faults,
+            )
+            for index in range(n)
+        ),
         prompt_tokens=count_prompt_tokens(messages),
     )
+
+
+def _with_calls(choice: Choice, calls: list[FunctionCall], cut: bool, faults: FaultSet) -> Choice:
+    """The choice when the model calls tools: no text, the calls, finish_reason tool_calls."""
+    if not calls and not cut:
+        return choice
+    if "tool-call-as-text" in faults:
+        return Choice(choice.index, as_text(calls), "length" if cut else "stop")
+    reason = "stop" if "tool-finish-reason-stop" in faults else "tool_calls"
+    return Choice(choice.index, "", "length" if cut else reason, tuple(calls))
 
 
 def finish_reason_on_wire(reason: str, faults: FaultSet) -> str:
@@ -129,6 +159,9 @@ def completion_json(completion: Completion, faults: FaultSet) -> dict[str, Any]:
     choices = []
     for choice in completion.choices:
         message: dict[str, Any] = {"role": "assistant", "content": choice.text, "refusal": None}
+        if choice.tool_calls:
+            message["content"] = None
+            message["tool_calls"] = message_tool_calls(choice.tool_calls, faults)
         if "message-role-missing" in faults:
             del message["role"]
         choices.append(

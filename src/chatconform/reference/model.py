@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from chatconform.reference.vision import Sight, answer_about_images, sights_in
 
 DEFAULT_ANSWER = "Hello! I am the chatconform reference model."
 UNKNOWN_COLOUR = "I don't know your favourite colour."
@@ -23,10 +26,11 @@ _ARITHMETIC = re.compile(r"what\s+is\s+(-?\d+)\s*([+\-*×])\s*(-?\d+)", re.I)
 
 @dataclass(frozen=True)
 class Turn:
-    """One message as the model reads it: its role and its text."""
+    """One message as the model reads it: its role, its text, what it saw in its images."""
 
     role: str
     text: str
+    images: tuple[Sight, ...] = ()
 
 
 Rule = Callable[[Sequence[Turn]], str | None]
@@ -74,7 +78,9 @@ def prompt_tokens(messages: list[dict]) -> int:
 
 def conversation(messages: list[dict]) -> list[Turn]:
     return [
-        Turn(role=str(message.get("role", "")), text=message_text(message))
+        Turn(
+            role=str(message.get("role", "")), text=message_text(message), images=sights_in(message)
+        )
         for message in messages
         if isinstance(message, dict)
     ]
@@ -131,9 +137,36 @@ def _arithmetic(turns: Sequence[Turn]) -> str | None:
     return str(left * right)
 
 
+def _describe_result(text: str) -> str:
+    try:
+        result = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(result, dict):
+        return ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in result.items())
+    return text
+
+
+def _tool_results(turns: Sequence[Turn]) -> str | None:
+    """After tool calls, the answer reports what the tools returned."""
+    results = []
+    for turn in reversed(turns):
+        if turn.role != "tool":
+            break
+        results.insert(0, _describe_result(turn.text))
+    return "The tools returned: " + "; ".join(results) + "." if results else None
+
+
 # Tried in order; the first rule with an answer wins. New capabilities (images, tools)
 # add a rule here rather than special-casing any probe.
-RULES: list[Rule] = [_instructed_word, _favourite_colour, _count, _arithmetic]
+RULES: list[Rule] = [
+    _instructed_word,
+    _tool_results,
+    answer_about_images,
+    _favourite_colour,
+    _count,
+    _arithmetic,
+]
 
 
 def respond(messages: list[dict]) -> str:

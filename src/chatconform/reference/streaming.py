@@ -19,6 +19,7 @@ from chatconform.reference.completion import (
 )
 from chatconform.reference.faults import FaultSet
 from chatconform.reference.model import token_pieces
+from chatconform.reference.tools import tool_call_deltas
 
 # A stalled stream gives up after an hour, so a forgotten client cannot pin a task forever.
 STALL_LIMIT_S = 3600.0
@@ -102,7 +103,12 @@ def stream_items(
         first: dict[str, Any] = {"role": "assistant", "content": "", "refusal": None}
         if "first-delta-role-missing" in faults:
             del first["role"]
+        # A tool call's first delta rides on the role chunk, with content null, as officially.
+        head, *calls = tool_call_deltas(answer.tool_calls, faults) or [{}]
+        if head:
+            first = {**first, "content": None, **head}
         items.append(chunk([choice(answer.index, first)]))
+        items.extend(chunk([choice(answer.index, delta)]) for delta in calls)
         so_far = ""
         for piece in token_pieces(answer.text):
             so_far += piece

@@ -8,6 +8,7 @@ from typing import Any
 
 from chatconform.reference.errors import ApiError, server_error
 from chatconform.reference.faults import FaultSet
+from chatconform.reference.tools import tool_turns_problem
 from chatconform.schemas import schema_errors
 
 _REQUIRED = re.compile(r"^'([^']+)' is a required property")
@@ -84,6 +85,8 @@ def validate_chat_request(body: Any, faults: FaultSet) -> dict[str, Any]:
         raise _bad_request(f"Invalid request{where}: {message}", param, faults)
     if lenient and not isinstance(body.get("messages"), list):
         body = {**body, "messages": []}
+    if not lenient and (tool_problem := tool_turns_problem(body)):
+        raise _bad_request(*tool_problem, faults)
     return body
 
 

@@ -1,0 +1,216 @@
+"""How image cases run, for both image capabilities: build messages, ask, judge refusals.
+
+The suites differ only in how an image travels (``vision``: a URL the provider
+fetches; ``base64_image``: a data URL in the request), so they share this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import httpx
+
+from chatconform.case import CaseRecord
+from chatconform.checks import errors, vision
+from chatconform.checks.text import answer_text
+from chatconform.exchange import Exchange, clip
+from chatconform.finding import Finding
+from chatconform.images import ImageFile, Question, thumbnail
+from chatconform.probe import OpenAIProbe
+
+VISION_GUIDE = "https://platform.openai.com/docs/guides/images-vision"
+# Enough for "The first shape is blue and the second one is green." and no more.
+MAX_TOKENS = 30
+NO_IMAGE_BASE_URL = (
+    "no image_base_url: URL image cases need fixtures/images published where the provider "
+    "can fetch it (set image_base_url in the config or pass --image-base-url URL)"
+)
+MISSING_IMAGE = "chatconform-no-such-image.png"
+ANSWER_CHARS = 500
+
+
+def text_part(text: str) -> dict[str, Any]:
+    return {"type": "text", "text": text}
+
+
+def image_part(url: str, detail: str | None = None) -> dict[str, Any]:
+    image_url: dict[str, Any] = {"url": url}
+    if detail is not None:
+        image_url["detail"] = detail
+    return {"type": "image_url", "image_url": image_url}
+
+
+def one_image(
+    question: Question, url: str, *, image_first: bool = False, detail: str | None = None
+) -> list[dict[str, Any]]:
+    """One user message: the question and one image, in the order asked."""
+    parts = [text_part(question.text), image_part(url, detail)]
+    return [{"role": "user", "content": parts[::-1] if image_first else parts}]
+
+
+def several_images(question: Question, urls: Sequence[str]) -> list[dict[str, Any]]:
+    """One user message: the question, then every image."""
+    return [{"role": "user", "content": [text_part(question.text), *map(image_part, urls)]}]
+
+
+def earlier_turn(question: Question, url: str) -> list[dict[str, Any]]:
+    """The image in the first turn; the question about it two turns later, without it."""
+    return [
+        {
+            "role": "user",
+            "content": [
+                text_part("Here is an image. Look at it; I will ask you about it later."),
+                image_part(url),
+            ],
+        },
+        {"role": "assistant", "content": "I have looked at the image."},
+        {"role": "user", "content": question.text},
+    ]
+
+
+def fixture_url(openai: OpenAIProbe, file: ImageFile) -> str:
+    """Where the provider can fetch a fixture: skipped without image_base_url.
+
+    The harness fetches it first, so a wrong image_base_url is reported as
+    such and not as the provider failing to fetch the image.
+    """
+    url = _join(openai, file.file)
+    problem = _publishing_problem(url, file.sha256)
+    if problem:
+        openai.record.inconclusive(f"cannot use {url} as a fixture: {problem}")
+    return url
+
+
+def missing_url(openai: OpenAIProbe) -> str:
+    """A URL under image_base_url where no image is (the server answers 404)."""
+    return _join(openai, MISSING_IMAGE)
+
+
+def _join(openai: OpenAIProbe, name: str) -> str:
+    base = openai.provider.image_base_url
+    if not base:
+        openai.record.skip(NO_IMAGE_BASE_URL)
+    return f"{base.rstrip('/')}/{name}"
+
+
+@cache
+def _publishing_problem(url: str, sha256: str) -> str | None:
+    try:
+        response = httpx.get(url, timeout=10.0, follow_redirects=True)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__} fetching it from here"
+    if response.status_code != 200:
+        return f"HTTP {response.status_code} fetching it from here (publish fixtures/images there)"
+    if hashlib.sha256(response.content).hexdigest() != sha256:
+        return "its bytes differ from fixtures/images (publish the current fixtures)"
+    return None
+
+
+def _body(openai: OpenAIProbe, capability: str, messages: list[dict], stream: bool) -> dict:
+    body: dict[str, Any] = {
+        "model": openai.model(capability),
+        "messages": messages,
+        "max_tokens": MAX_TOKENS,
+        "temperature": 0,
+    }
+    if stream:
+        body["stream"] = True
+    return body
+
+
+def _without_images(body: dict[str, Any]) -> dict[str, Any]:
+    messages = [
+        {**m, "content": [p for p in m["content"] if p.get("type") != "image_url"]}
+        if isinstance(m.get("content"), list)
+        else m
+        for m in body["messages"]
+    ]
+    return {**body, "messages": messages}
+
+
+def expect_image_success(openai: OpenAIProbe, exchange: Exchange, body: dict[str, Any]) -> None:
+    """``expect_success``, except that a 5xx caused by the image fails the case.
+
+    A 5xx is an outage (inconclusive) unless the same request without its
+    images succeeds: then the image caused it, and that is a provider defect.
+    """
+    if (exchange.status or 0) >= 500:
+        control = openai.chat(_without_images(body))
+        openai.record.add(vision.image_request_not_server_error(exchange, control), exchange)
+    openai.expect_success(exchange)
+
+
+def show(case: CaseRecord, question: Question, files: Sequence[ImageFile]) -> None:
+    """Put the pictures and the question in the report, beside the evidence."""
+    case.media["images"] = [{"file": f.file, "thumbnail": thumbnail(f)} for f in files]
+    case.media["question"] = question.text
+
+
+def ask(
+    openai: OpenAIProbe,
+    case: CaseRecord,
+    capability: str,
+    question: Question,
+    messages: list[dict[str, Any]],
+    files: Sequence[ImageFile],
+    *,
+    stream: bool = False,
+    size_limit: bool = False,
+) -> None:
+    """Ask about images until the answer shows them, at most ``k`` attempts.
+
+    ``size_limit``: the request carries the large image, which may also be
+    refused, with 413 or 400 and the error envelope.
+    """
+    body = _body(openai, capability, messages, stream)
+    show(case, question, files)
+
+    def attempt() -> list[Finding]:
+        exchange = openai.chat(body)
+        status = exchange.status or 0
+        if size_limit and 400 <= status < 500 and status != 429:
+            case.add(vision.large_image_refused_cleanly(exchange), exchange)
+            case.unsupported(f"the large image was refused: {refusal(exchange)}")
+        expect_image_success(openai, exchange, body)
+        if stream:
+            openai.check_stream(exchange)
+        else:
+            openai.check_response(exchange)
+        case.media["answer"] = clip(answer_text(exchange), ANSWER_CHARS)
+        return [
+            *vision.image_delivered(exchange, question.accepted),
+            *vision.every_image_delivered(exchange, question.accepted),
+        ]
+
+    case.until_accepted(attempt)
+
+
+def expect_refusal(
+    openai: OpenAIProbe, case: CaseRecord, capability: str, messages: list[dict[str, Any]]
+) -> None:
+    """An unusable image gets 400 with the error envelope: never a 5xx, never an answer."""
+    exchange = openai.chat(_body(openai, capability, messages, stream=False))
+    for run in (
+        vision.invalid_image_refused,
+        errors.no_error_with_200,
+        errors.client_error_not_server_error,
+    ):
+        case.add(run(exchange), exchange)
+    if (exchange.status or 0) >= 400 or errors.looks_like_error(exchange):
+        case.add(errors.error_status_as_official(exchange, (400,)), exchange)
+        case.add(errors.error_envelope(exchange), exchange)
+        case.add(errors.error_envelope_complete(exchange), exchange)
+        case.add(errors.error_served_as_json(exchange), exchange)
+        case.note(f"refused: {refusal(exchange)}")
+
+
+def refusal(exchange: Exchange) -> str:
+    """HTTP status and the error message (or the start of the body), for reasons and notes."""
+    error = errors.error_object(exchange)
+    message = error.get("message") if error else None
+    if not isinstance(message, str):
+        message = exchange.body.decode("utf-8", "replace").strip() or "(empty body)"
+    return f"HTTP {exchange.status}: {clip(message, 200)}"

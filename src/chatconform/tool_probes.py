@@ -1,0 +1,72 @@
+"""Tool-calling probes and tool definitions, loaded from fixtures/tools/ (cases as data)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from chatconform.paths import FIXTURES_DIR
+from chatconform.tool_calls import ExpectedCall
+
+TOOLS_DIR = FIXTURES_DIR / "tools"
+
+
+@cache
+def tool(name: str) -> dict[str, Any]:
+    """The definition in fixtures/tools/<name>.json, as sent in ``tools``."""
+    return json.loads((TOOLS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class ToolProbe:
+    name: str
+    tools: tuple[str, ...]
+    messages: tuple[dict[str, Any], ...]
+    expect: tuple[ExpectedCall, ...] = ()
+    accept: tuple[str, ...] = ()
+    # The tool result sent back in a round trip.
+    result: dict[str, Any] | None = None
+
+    def definitions(self, *, strict: bool = False) -> list[dict[str, Any]]:
+        """The tool definitions, fresh copies; ``strict`` marks each function strict."""
+        definitions = [copy.deepcopy(tool(name)) for name in self.tools]
+        if strict:
+            for definition in definitions:
+                definition["function"]["strict"] = True
+        return definitions
+
+    def body(self, model: str, *, strict: bool = False, **params: Any) -> dict[str, Any]:
+        """A request body for this probe (a fresh copy: cases may change it)."""
+        return {
+            "model": model,
+            "messages": copy.deepcopy(list(self.messages)),
+            "tools": self.definitions(strict=strict),
+            **params,
+        }
+
+
+@cache
+def tool_probes() -> dict[str, ToolProbe]:
+    data = tomllib.loads((TOOLS_DIR / "probes.toml").read_text(encoding="utf-8"))
+    return {
+        name: ToolProbe(
+            name=name,
+            tools=tuple(entry["tools"]),
+            messages=tuple(entry["messages"]),
+            expect=tuple(
+                ExpectedCall(e["name"], dict(e.get("arguments", {})))
+                for e in entry.get("expect", ())
+            ),
+            accept=tuple(entry.get("accept", ())),
+            result=entry.get("result"),
+        )
+        for name, entry in data.items()
+    }
+
+
+def tool_probe(name: str) -> ToolProbe:
+    return tool_probes()[name]
