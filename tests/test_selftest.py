@@ -72,6 +72,11 @@ def test_faithful_reference_passes_every_case(tmp_path: Path) -> None:
     assert [f for c in results["cases"] for f in c["findings"]] == []
     for capability in CORE:
         assert results["summary"]["capabilities"][capability] == "pass"
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"results.json", "report.html", "junit.xml"}
+    leaking = [p.name for p in written if server.api_key.encode() in p.read_bytes()]
+    assert leaking == [], "the API key reached the run's outputs"
+    assert server.api_key not in done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("fault", sorted(EXPECTATIONS))
