@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from chatconform.fixture_server import FixtureServer
 from chatconform.reference import ReferenceServer
 
 KEY_ENV = "CHATCONFORM_BENCH_KEY"
@@ -39,10 +40,11 @@ class Latency:
 def measure(concurrency: int, latency_s: float, extra: list[str]) -> dict[str, float]:
     server = ReferenceServer(pace_s=0.0)
     server.app.add_middleware(Latency, seconds=latency_s)
-    with server, tempfile.TemporaryDirectory() as reports:
+    with server, FixtureServer() as images, tempfile.TemporaryDirectory() as reports:
         command = [
             sys.executable, "-m", "chatconform", "run",
             "--base-url", server.base_url, "--model", server.model, "--api-key-env", KEY_ENV,
+            "--image-base-url", images.base_url,
             "--concurrency", str(concurrency), "--reports", reports, *extra,
         ]  # fmt: skip
         started = time.monotonic()
@@ -51,6 +53,9 @@ def measure(concurrency: int, latency_s: float, extra: list[str]) -> dict[str, f
         )
         wall = time.monotonic() - started
         results = json.loads(next(Path(reports).glob("*/results.json")).read_text())
+    skipped = results["summary"]["verdicts"]["skipped"]
+    if skipped:
+        raise SystemExit(f"{skipped} cases were skipped: the run is not the full suite")
     requests = results["usage"]["requests"]
     ideal = math.ceil(requests / concurrency) * latency_s
     return {
