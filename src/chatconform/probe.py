@@ -139,6 +139,20 @@ class OpenAIProbe:
         self.record.add(error_checks.error_envelope(exchange), exchange)
         self.record.unsupported(f"refused with HTTP {status}: {message}")
 
+    def check_error(self, exchange: Exchange, statuses: tuple[int, ...]) -> None:
+        """What every error response must be: a 4xx (``statuses`` officially), in the
+        envelope, served as JSON; never a 5xx, never an error dressed as a 200."""
+        for run in (error_checks.no_error_with_200, error_checks.client_error_not_server_error):
+            self.record.add(run(exchange), exchange)
+        if (exchange.status or 0) >= 400 or error_checks.looks_like_error(exchange):
+            self.record.add(error_checks.error_status_as_official(exchange, statuses), exchange)
+            for run in (
+                error_checks.error_envelope,
+                error_checks.error_envelope_complete,
+                error_checks.error_served_as_json,
+            ):
+                self.record.add(run(exchange), exchange)
+
     def check_response(self, exchange: Exchange) -> None:
         """What every successful non-streamed response must satisfy to be usable at all."""
         for run in (response_checks.response_matches_schema, response_checks.finish_reason_in_enum):
