@@ -170,3 +170,10 @@ def test_an_endpoint_pasted_as_base_url_gets_a_hint(url: str, hint: str) -> None
 def test_a_base_url_is_accepted() -> None:
     check_base_url("https://api.x.example/v1")
     check_base_url("http://127.0.0.1:8000/v1/")
+
+
+def test_the_shipped_example_config_loads() -> None:
+    example = Path(__file__).parents[1] / "providers.example.toml"
+    provider = load_file(example)["acme"]
+    assert provider.api_key_env == "ACME_API_KEY"
+    assert provider.model_for("vision") == "gpt-4o"
