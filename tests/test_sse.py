@@ -299,3 +299,16 @@ def test_bom_alone_is_not_an_unterminated_event() -> None:
     assert decoder.unterminated() == ""
     decoder.feed(b"data: x")
     assert decoder.unterminated() == "data: x"
+
+
+def test_a_long_line_arriving_in_many_reads_is_one_line() -> None:
+    splitter = LineSplitter()
+    payload = b"data: " + b"x" * 300_000
+    lines: list[str] = []
+    for i in range(0, len(payload), 4096):
+        lines += splitter.feed(payload[i : i + 4096])
+    assert lines == []
+    lines += splitter.feed(b"\r")
+    lines += splitter.feed(b"\ndata: next\n")
+    assert lines == [payload.decode(), "data: next"]
+    assert splitter.tail() == ""

@@ -30,7 +30,10 @@ class LineSplitter:
     """Splits a byte stream into decoded lines, across reads of any size."""
 
     def __init__(self) -> None:
-        self._buffer = b""
+        self._buffer = bytearray()
+        # How much of the buffer is known to hold no line end: a long line
+        # arriving in many reads is scanned once, not once per read.
+        self._scanned = 0
         self._pending_cr = False
         self._started = False
 
@@ -43,29 +46,27 @@ class LineSplitter:
             # The LF of a CRLF whose CR ended the previous read.
             chunk = chunk[1:]
         self._pending_cr = False
-        data = self._buffer + chunk
+        data = self._buffer
+        data += chunk
         start = 0
-        i = 0
-        while i < len(data):
-            byte = data[i]
-            if byte == 0x0A:  # LF
-                lines.append(self._decode(data[start:i]))
-                start = i + 1
-            elif byte == 0x0D:  # CR, alone or as the first half of CRLF
-                lines.append(self._decode(data[start:i]))
-                if i + 1 < len(data):
-                    if data[i + 1] == 0x0A:
-                        i += 1
-                else:
+        while True:
+            end = _line_end(data, max(start, self._scanned))
+            if end < 0:
+                break
+            lines.append(self._decode(bytes(data[start:end])))
+            if data[end] == 0x0D:  # CR, alone or as the first half of CRLF
+                if end + 1 == len(data):
                     self._pending_cr = True
-                start = i + 1
-            i += 1
-        self._buffer = data[start:]
+                elif data[end + 1] == 0x0A:
+                    end += 1
+            start = end + 1
+        del data[:start]
+        self._scanned = len(data)
         return lines
 
     def tail(self) -> str:
         """Bytes received after the last line end, decoded (an unterminated line)."""
-        tail = self._buffer.decode("utf-8", "replace")
+        tail = bytes(self._buffer).decode("utf-8", "replace")
         # Before the first line end the BOM is not yet stripped; it is not content.
         return tail if self._started else tail.removeprefix(_BOM)
 
@@ -76,6 +77,14 @@ class LineSplitter:
             # "One leading U+FEFF BYTE ORDER MARK character must be ignored."
             line = line.removeprefix(_BOM)
         return line
+
+
+def _line_end(data: bytearray, start: int) -> int:
+    """Position of the first CR or LF at or after ``start``, or -1."""
+    cr, lf = data.find(b"\r", start), data.find(b"\n", start)
+    if cr < 0 or (0 <= lf < cr):
+        return lf
+    return cr
 
 
 class EventAssembler:

@@ -1,0 +1,125 @@
+"""Whole runs against providers that misbehave in ways no catalog fault covers.
+
+Whatever a provider sends, the run finishes, every case gets a verdict from
+the provider's behaviour (never a harness error), and no traceback is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+KEY_ENV = "CHATCONFORM_HOSTILE_KEY"
+MODELS = (
+    b'{"object": "list", "data": [{"id": "m", "object": "model", "created": 1, "owned_by": "x"}]}'
+)
+
+
+def garbage(request: Request) -> Response:
+    return Response(b"\x00\xff\xfe<<not json>>\x80" * 20, media_type="text/plain")
+
+
+def null_body(request: Request) -> Response:
+    return Response(b"null", media_type="application/json")
+
+
+def html_500(request: Request) -> Response:
+    return Response(
+        b"<html><body>502 Bad Gateway</body></html>", status_code=500, media_type="text/html"
+    )
+
+
+def huge(request: Request) -> Response:
+    body = b'{"choices": [{"message": {"content": "' + b"x" * (10 * 1024 * 1024) + b'"}}]}'
+    return Response(body, media_type="application/json")
+
+
+def binary_stream(request: Request) -> Response:
+    async def chunks() -> Any:
+        for _ in range(5):
+            yield b"data: \xff\xfe\x00{\x80\r\n\r\n"
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(chunks(), media_type="text/event-stream")
+
+
+def wrong_shapes(request: Request) -> Response:
+    odd = {"id": 7, "object": ["x"], "created": "now", "model": None, "choices": "none", "usage": 5}
+    return Response(json.dumps(odd).encode(), media_type="application/json")
+
+
+BEHAVIOURS = {
+    "garbage": garbage,
+    "null-body": null_body,
+    "html-500": html_500,
+    "huge-body": huge,
+    "binary-stream": binary_stream,
+    "wrong-shapes": wrong_shapes,
+}
+
+
+def app_for(chat: Any) -> Starlette:
+    def models(request: Request) -> Response:
+        return Response(MODELS, media_type="application/json")
+
+    return Starlette(
+        routes=[Route("/v1/chat/completions", chat, methods=["POST"]), Route("/v1/models", models)]
+    )
+
+
+class Serving:
+    """A uvicorn server for one app on an ephemeral loopback port."""
+
+    def __init__(self, app: Starlette) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/v1"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("behaviour", sorted(BEHAVIOURS))
+def test_a_hostile_provider_gets_verdicts_not_tracebacks(behaviour: str, tmp_path: Path) -> None:
+    with Serving(app_for(BEHAVIOURS[behaviour])) as base_url:
+        done = subprocess.run(
+            [
+                sys.executable, "-m", "chatconform", "run", "--base-url", base_url,
+                "--model", "m", "--api-key-env", KEY_ENV, "--reports", str(tmp_path),
+                "--concurrency", "1", "--timeout", "5", "--only", "text,streaming,errors,models",
+            ],
+            env={**os.environ, KEY_ENV: "sk-hostile"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    results = json.loads(next(tmp_path.glob("*/results.json")).read_text())
+    errors = [(c["id"], c["reason"]) for c in results["cases"] if c["verdict"] == "error"]
+    assert errors == []
+    judged = {c["verdict"] for c in results["cases"] if c["capability"] in ("text", "streaming")}
+    assert "pass" not in judged, f"{behaviour} passed a chat case: {judged}"
