@@ -181,8 +181,10 @@ def _provider_from_table(name: str, table: Any, where: str) -> ProviderConfig:
         "image_base_url": str,
     }
     for key, kind in kinds.items():
-        if (key in table and not isinstance(table[key], kind)) or isinstance(table.get(key), bool):
-            raise ConfigError(f"{where}: {key} has the wrong type ({type(table[key]).__name__})")
+        value = table.get(key)
+        # bool is an int to Python, yet `concurrency = true` is a mistake.
+        if key in table and (isinstance(value, bool) or not isinstance(value, kind)):
+            raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__})")
     models = table.get("models", {})
     for capability, model in models.items():
         if capability != "default" and capability not in CAPABILITIES:
