@@ -8,7 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -194,3 +197,96 @@ def test_cases_past_the_token_budget_are_inconclusive(capsys: pytest.CaptureFixt
     stopped = [c for c in results["cases"] if c["verdict"] == "inconclusive"]
     assert all(c["reason"] == "token budget exhausted (max_tokens_total 60)" for c in stopped)
     assert "text               inconclusive" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--concurrency", "0"], "concurrency must be at least 1"),
+        (["--timeout", "-1"], "timeout_s must be a positive number"),
+    ],
+)
+def test_the_embedded_reference_validates_flags_too(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _, err = run_main(capsys, "run", *args)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_serve_refuses_a_port_out_of_range() -> None:
+    done = run_cli("serve", "--port", "99999")
+    assert done.returncode == 2
+    assert "'99999' is not a port (0-65535)" in done.stderr and "Traceback" not in done.stderr
+
+
+def serve_app(handler: Any) -> Any:
+    """A one-route HTTP server on loopback: handler(path) -> (status, headers, body)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, headers, body = handler(self.path)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(
+    ("path", "reply", "message"),
+    [
+        ("/v1", (301, {"location": "https://elsewhere.example/api/v1/models"}, b""),
+         "redirects (HTTP 301) to https://elsewhere.example/api/v1/models"),
+        ("", (404, {}, b"not found"), "usually end in /v1: try http://127.0.0.1:"),
+    ],
+)  # fmt: skip
+def test_a_wrong_base_url_is_one_line_not_a_run(
+    capsys: pytest.CaptureFixture[str], path: str, reply: tuple, message: str
+) -> None:
+    server = serve_app(lambda _: reply)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}{path}"
+        code, _, err = run_main(
+            capsys, "run", "--base-url", url, "--model", "m", "--api-key-env", "CC_TEST_KEY"
+        )
+    finally:
+        server.shutdown()
+    assert code == 2
+    assert message in err and err.count("\n") == 1
+    assert not list(Path("reports").glob("*"))
+
+
+def test_ctrl_c_stops_the_run_and_keeps_partial_results(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatconform", "run", "--fault", "stream-stalls",
+         "--timeout", "30", "--concurrency", "1", "--only", "models,streaming"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        # The models cases (collected first) finish at once; the first streaming case stalls.
+        deadline = time.monotonic() + 60
+        while not list(Path("reports").glob("*/provider.json")):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        time.sleep(3)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "chatconform: interrupted; partial results in" in err
+    assert "Traceback" not in err
+    results = json.loads(next(Path("reports").glob("*/results.json")).read_text())
+    assert results["complete"] is False
+    assert {c["capability"] for c in results["cases"]} == {"models"}

@@ -177,3 +177,39 @@ def test_the_shipped_example_config_loads() -> None:
     provider = load_file(example)["acme"]
     assert provider.api_key_env == "ACME_API_KEY"
     assert provider.model_for("vision") == "gpt-4o"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://alice:s3cret@h.example/v1", "contains credentials"),
+        ("https://h.example/v1?api-version=2024", "query string or fragment"),
+        ("https://h.example/v1#x", "query string or fragment"),
+        ("http://[::1/v1", "not a valid URL"),
+        ("http://h.example:99999/v1", "not a valid URL"),
+        ("http://h.example:abc/v1", "not a valid URL"),
+        ("https://h.example/v1\n", "white space"),
+    ],
+)
+def test_a_base_url_the_sdks_would_mangle_is_refused(url: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as error:
+        check_base_url(url)
+    assert "s3cret" not in str(error.value)
+
+
+def test_a_config_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "chatconform.toml"
+    path.write_bytes(b'[providers.a]\nbase_url = "\xff\xfe"\n')
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_file(path)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf")])
+def test_timeouts_must_be_positive_and_finite(tmp_path: Path, timeout: float) -> None:
+    with pytest.raises(ConfigError, match="timeout_s must be a positive number"):
+        resolve(
+            config_path=write(tmp_path, GOOD),
+            provider_name=None,
+            overrides=Overrides(timeout_s=timeout),
+            environ={"ACME_KEY": "k"},
+        )

@@ -14,12 +14,21 @@ from pathlib import Path
 import httpx
 
 from chatconform import __version__
-from chatconform.config import CAPABILITIES, ConfigError, Overrides, ProviderConfig, resolve
+from chatconform.config import (
+    CAPABILITIES,
+    ConfigError,
+    Overrides,
+    ProviderConfig,
+    apply_overrides,
+    resolve,
+    validate,
+)
 from chatconform.paths import SUITES_DIR
 from chatconform.results import RESULTS_FILE, format_summary, public_url
 
 REFERENCE_KEY_ENV = "CHATCONFORM_REFERENCE_KEY"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+PYTEST_INTERRUPTED = 2
 
 
 class UsageError(Exception):
@@ -36,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("chatconform: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -113,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the reference provider on loopback")
     serve.add_argument(
-        "--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)"
+        "--port", type=_port, default=0, help="port on 127.0.0.1 (default: any free port)"
     )
     serve.add_argument(
         "--fault",
@@ -134,6 +143,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     rules.set_defaults(func=cmd_rules)
     return parser
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port (0-65535)")
+    return int(value)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -204,33 +219,38 @@ def _start_reference(
         models={"default": server.model},
         image_base_url=images,
     )
-    changes = {
-        k: v
-        for k, v in (
-            ("concurrency", overrides.concurrency),
-            ("timeout_s", overrides.timeout_s),
-            ("max_tokens_total", overrides.max_tokens_total),
-        )
-        if v is not None
-    }
-    return replace(provider, **changes)
+    provider = apply_overrides(provider, replace(overrides, image_base_url=None))
+    validate(provider, "command line", os.environ)
+    return provider
 
 
 def _preflight(provider: ProviderConfig) -> None:
-    """One cheap request before the suite, so a dead host or a refused key costs one line."""
+    """One cheap request before the suite, so a dead host, a wrong base URL or a refused
+    key costs one line instead of a run of confident verdicts."""
     url = f"{provider.base_url.rstrip('/')}/models"
+    shown = public_url(url)
     key = provider.api_key()
     try:
         response = httpx.get(
             url, headers={"authorization": f"Bearer {key}"} if key else {}, timeout=10.0
         )
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         reason = str(exc) or type(exc).__name__
-        raise UsageError(f"cannot reach {public_url(url)}: {reason}") from None
-    if response.status_code in (401, 403):
+        raise UsageError(f"cannot reach {shown}: {reason}") from None
+    status = response.status_code
+    if status in (401, 403):
         raise UsageError(
-            f"{public_url(url)} refused the key in ${provider.api_key_env} "
-            f"(HTTP {response.status_code}); check the variable"
+            f"{shown} refused the key in ${provider.api_key_env} (HTTP {status}); check the variable"
+        )
+    if 300 <= status < 400:
+        target = public_url(response.headers.get("location", "")) or "elsewhere"
+        raise UsageError(
+            f"{shown} redirects (HTTP {status}) to {target}; use the base URL it redirects to"
+        )
+    if status == 404 and not provider.base_url.rstrip("/").endswith("/v1"):
+        raise UsageError(
+            f"{shown} is not found (HTTP 404); OpenAI-compatible base URLs usually end in /v1: "
+            f"try {provider.base_url.rstrip('/')}/v1"
         )
 
 
@@ -287,6 +307,10 @@ def _pytest(
 
 def _finish(run_dir: Path, code: int) -> int:
     results_file = run_dir / RESULTS_FILE
+    if code == PYTEST_INTERRUPTED:
+        partial = f"; partial results in {results_file}" if results_file.exists() else ""
+        print(f"chatconform: interrupted{partial}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if code not in (0, 1) or not results_file.exists():
         if code == 5:
             raise UsageError("no case matched the selection (--only/--case)")

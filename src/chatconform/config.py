@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ CAPABILITIES = (
 )
 # Path suffixes of endpoints users paste instead of the base URL.
 _ENDPOINT_SUFFIXES = ("/chat/completions", "/completions", "/models", "/messages", "/responses")
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
 class ConfigError(Exception):
@@ -88,6 +90,8 @@ def load_file(path: Path) -> dict[str, ProviderConfig]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file {path} not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:
@@ -141,12 +145,13 @@ def resolve(
         return None
     if provider is None:
         provider = ProviderConfig(name=_name_from_url(overrides.base_url or ""), base_url="")
-    provider = _apply(provider, overrides)
-    _validate(provider, "command line" if config_path is None else str(config_path), environ)
+    provider = apply_overrides(provider, overrides)
+    validate(provider, "command line" if config_path is None else str(config_path), environ)
     return provider
 
 
-def _apply(provider: ProviderConfig, o: Overrides) -> ProviderConfig:
+def apply_overrides(provider: ProviderConfig, o: Overrides) -> ProviderConfig:
+    """The provider with every value given as a flag replacing the file's."""
     changes: dict[str, Any] = {}
     if o.base_url is not None:
         changes["base_url"] = o.base_url
@@ -202,10 +207,11 @@ def _provider_from_table(name: str, table: Any, where: str) -> ProviderConfig:
     return ProviderConfig(name=name, **values)
 
 
-def _validate(provider: ProviderConfig, where: str, environ: dict[str, str]) -> None:
+def validate(provider: ProviderConfig, where: str, environ: Mapping[str, str]) -> None:
+    """Raise a ConfigError naming the first problem with a resolved provider."""
     if not _NAME.match(provider.name):
         raise ConfigError(
-            f"{where}: provider name {provider.name!r} may use only A-Z a-z 0-9 _ . -"
+            f"{where}: provider name {provider.name!r} may use only A-Z a-z 0-9 _ . + -"
         )
     check_base_url(provider.base_url)
     for dialect in provider.dialects:
@@ -224,8 +230,8 @@ def _validate(provider: ProviderConfig, where: str, environ: dict[str, str]) -> 
         )
     if provider.concurrency < 1:
         raise ConfigError(f"{where}: concurrency must be at least 1")
-    if provider.timeout_s <= 0:
-        raise ConfigError(f"{where}: timeout_s must be positive")
+    if not (math.isfinite(provider.timeout_s) and provider.timeout_s > 0):
+        raise ConfigError(f"{where}: timeout_s must be a positive number of seconds")
     if provider.max_tokens_total is not None and provider.max_tokens_total < 1:
         raise ConfigError(f"{where}: max_tokens_total must be at least 1")
     if provider.image_base_url is not None:
@@ -239,9 +245,26 @@ def _validate(provider: ProviderConfig, where: str, environ: dict[str, str]) -> 
 
 def check_base_url(url: str) -> None:
     """Raise a ConfigError with a hint for a base URL the official SDKs would not accept."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise ConfigError(f"base URL {url!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"base URL {url!r} is not an http(s) URL (expected e.g. https://host/v1)")
+    if parts.username is not None or parts.password is not None:
+        # Credentials in the URL would be sent as Basic auth and written into reports.
+        raise ConfigError(
+            "base URL contains credentials (user:password@); remove them and put the key "
+            "in the variable named by api_key_env"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(
+            f"base URL {url!r} has a query string or fragment; the SDKs append paths to "
+            "base_url, so it must end with the path (e.g. https://host/v1)"
+        )
+    if any(ch.isspace() for ch in url):
+        raise ConfigError(f"base URL {url!r} contains white space")
     path = parts.path.rstrip("/")
     for suffix in _ENDPOINT_SUFFIXES:
         if path.endswith(suffix):

@@ -19,7 +19,7 @@ from chatconform.checks.text import answer_text
 from chatconform.exchange import Exchange, clip
 from chatconform.finding import Finding
 from chatconform.images import ImageFile, Question, thumbnail
-from chatconform.probe import OpenAIProbe
+from chatconform.probe import OpenAIProbe, error_message
 
 VISION_GUIDE = "https://platform.openai.com/docs/guides/images-vision"
 # Enough for "The first shape is blue and the second one is green." and no more.
@@ -171,14 +171,12 @@ def ask(
     def attempt() -> list[Finding]:
         exchange = openai.chat(body)
         status = exchange.status or 0
-        if size_limit and 400 <= status < 500 and status != 429:
+        if size_limit and 400 <= status < 500:
             case.add(vision.large_image_refused_cleanly(exchange), exchange)
             case.unsupported(f"the large image was refused: {refusal(exchange)}")
         expect_image_success(openai, exchange, body)
         if stream:
             openai.check_stream(exchange)
-        else:
-            openai.check_response(exchange)
         case.media["answer"] = clip(answer_text(exchange), ANSWER_CHARS)
         return [
             *vision.image_delivered(exchange, question.accepted),
@@ -200,9 +198,5 @@ def expect_refusal(
 
 
 def refusal(exchange: Exchange) -> str:
-    """HTTP status and the error message (or the start of the body), for reasons and notes."""
-    error = errors.error_object(exchange)
-    message = error.get("message") if error else None
-    if not isinstance(message, str):
-        message = exchange.body.decode("utf-8", "replace").strip() or "(empty body)"
-    return f"HTTP {exchange.status}: {clip(message, 200)}"
+    """HTTP status and the provider's error message, for reasons and notes."""
+    return f"HTTP {exchange.status}: {error_message(exchange)}"

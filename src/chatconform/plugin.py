@@ -233,13 +233,16 @@ class ResultsCollector:
             if name == RESULT_PROPERTY:
                 self.cases.append(json.loads(value))
 
-    def _build(self) -> dict[str, Any]:
+    def _build(self, complete: bool = True) -> dict[str, Any]:
         provider = ProviderConfig.from_json(Path(self.config.getoption("cc_provider")).read_text())
-        return build_results(provider, self.cases, self.started_at, time.time() - self.started_at)
+        return build_results(
+            provider, self.cases, self.started_at, time.time() - self.started_at, complete=complete
+        )
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self.results = self._build()
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        cut_short = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
+        self.results = self._build(complete=not cut_short)
         write_results(Path(self.config.getoption("cc_report_dir")), self.results)
 
     @pytest.hookimpl(optionalhook=True)

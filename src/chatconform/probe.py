@@ -16,6 +16,11 @@ from chatconform.schemas import schema_errors
 from chatconform.stream import parse
 
 INVALID_KEY = "sk-chatconform-invalid-key-0000000000000000"
+# Statuses that say nothing about whether the feature is supported: credentials
+# refused, a proxy's auth, a timeout. A case that meets one cannot be judged.
+NOT_A_REFUSAL = frozenset({401, 403, 407, 408})
+# Still unavailable after the client's retries: an outage, not a verdict.
+UNAVAILABLE = frozenset({502, 503, 504})
 
 
 class ProbeError(Exception):
@@ -117,9 +122,10 @@ class OpenAIProbe:
     def expect_success(self, exchange: Exchange, *, chat: bool = True) -> None:
         """Judge an exchange for a request that should succeed before checking its content.
 
-        A clean 4xx refusal makes the case unsupported; a 5xx (after retries)
-        inconclusive; an error disguised as a 200, or (``chat``) a body that is
-        not a JSON chat.completion, fails it.
+        A clean refusal (a 4xx with the error envelope) makes the case
+        unsupported; a 5xx after retries, a redirect or refused credentials make
+        it inconclusive; an error disguised as a 200, or (``chat``) a body that
+        is not a JSON chat.completion, fails it.
         """
         status = exchange.status or 0
         if 200 <= status < 300:
@@ -131,17 +137,29 @@ class OpenAIProbe:
                 if not_json:
                     self.record.inconclusive("the response is not JSON (see findings)")
             return
-        message = _error_message(exchange)
+        message = error_message(exchange)
         if status >= 500:
             self.record.inconclusive(
                 f"HTTP {status} from the provider after {exchange.attempts} attempts: {message}"
             )
+        if 300 <= status < 400:
+            self.record.inconclusive(
+                f"HTTP {status} redirect to {exchange.headers.get('location', '?')!r}: "
+                "the base URL may be wrong (the official API never redirects)"
+            )
+        if status in NOT_A_REFUSAL:
+            self.record.inconclusive(f"HTTP {status} for a request that should succeed: {message}")
         self.record.add(error_checks.error_envelope(exchange), exchange)
         self.record.unsupported(f"refused with HTTP {status}: {message}")
 
     def check_error(self, exchange: Exchange, statuses: tuple[int, ...]) -> None:
         """What every error response must be: a 4xx (``statuses`` officially), in the
         envelope, served as JSON; never a 5xx, never an error dressed as a 200."""
+        if exchange.status in UNAVAILABLE:
+            self.record.inconclusive(
+                f"HTTP {exchange.status} after {exchange.attempts} attempts: the provider is "
+                f"unavailable, the request was not judged ({error_message(exchange)})"
+            )
         for run in (error_checks.no_error_with_200, error_checks.client_error_not_server_error):
             self.record.add(run(exchange), exchange)
         if (exchange.status or 0) >= 400 or error_checks.looks_like_error(exchange):
@@ -153,27 +171,15 @@ class OpenAIProbe:
             ):
                 self.record.add(run(exchange), exchange)
 
-    def check_response(self, exchange: Exchange) -> None:
-        """What every successful non-streamed response must satisfy to be usable at all."""
-        for run in (response_checks.response_matches_schema, response_checks.finish_reason_in_enum):
-            self.record.add(run(exchange), exchange)
-
     def check_stream(self, exchange: Exchange) -> None:
-        """What every successful stream must satisfy to be usable at all.
-
-        A stream that is not event-stream framing, or whose events are not
-        chunks, stops the case here: its other checks would judge noise.
+        """What a stream must be for any of its content to be judged: event-stream
+        framing whose events are chunks. A stream that is not stops the case here;
+        its other checks would judge noise. Chunk schemas are judged in their own case.
         """
         framing = [
             *self.record.add(stream_checks.content_type_is_event_stream(exchange), exchange),
             *self.record.add(stream_checks.events_are_json_chunks(exchange), exchange),
         ]
-        for run in (
-            stream_checks.chunks_match_schema,
-            stream_checks.chunk_object_is_chunk,
-            stream_checks.no_error_event,
-        ):
-            self.record.add(run(exchange), exchange)
         if framing and not parse(exchange).chunks:
             self.record.inconclusive("no chat.completion.chunk could be read from the stream")
         ttft = _first_content_s(exchange)
@@ -193,7 +199,8 @@ def _first_content_s(exchange: Exchange) -> float | None:
     return None
 
 
-def _error_message(exchange: Exchange) -> str:
+def error_message(exchange: Exchange) -> str:
+    """The provider's error message, or the start of the body, bounded: for reasons and notes."""
     error = error_checks.error_object(exchange)
     if error is not None and isinstance(error.get("message"), str):
         return clip(error["message"], 200)

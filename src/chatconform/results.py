@@ -19,16 +19,26 @@ RESULTS_FILE = "results.json"
 
 def public_url(url: str) -> str:
     """A URL without credentials or query string, safe to print and store."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "(an invalid URL)"
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    if port:
+        host = f"{host}:{port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def build_results(
-    provider: ProviderConfig, cases: list[dict[str, Any]], started_at: float, duration_s: float
+    provider: ProviderConfig,
+    cases: list[dict[str, Any]],
+    started_at: float,
+    duration_s: float,
+    *,
+    complete: bool = True,
 ) -> dict[str, Any]:
+    """The results.json document; ``complete`` is False for a run cut short (Ctrl-C)."""
     cases = sorted(cases, key=lambda c: c["id"])
     by_capability: dict[str, list[str]] = {c: [] for c in CAPABILITIES}
     for entry in cases:
@@ -47,6 +57,7 @@ def build_results(
         },
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started_at)),
         "duration_s": round(duration_s, 3),
+        "complete": complete,
         "usage": {k: usage.get(k, 0) for k in ("requests", "prompt_tokens", "completion_tokens")},
         "summary": {
             "verdicts": {v.value: sum(c["verdict"] == v.value for c in cases) for v in Verdict},
