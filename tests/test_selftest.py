@@ -148,7 +148,7 @@ def test_valid_sse_framing_variants_are_never_deviations(tmp_path: Path) -> None
     server = ReferenceServer(pace_s=float(PACE_S))
     server.app.add_middleware(Reframe)
     with server:
-        done, results = run_suite(server, tmp_path, "--only", "streaming")
+        done, results = run_suite(server, tmp_path, "--only", "streaming,tools,base64_image,vision")
     assert [
         (c["id"], c["verdict"], c["findings"]) for c in results["cases"] if c["verdict"] != "pass"
     ] == []
