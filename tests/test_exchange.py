@@ -8,7 +8,14 @@ import subprocess
 
 import pytest
 
-from chatconform.exchange import EXCERPT_CHARS, Exchange, RecordedRequest, clip
+from chatconform.exchange import (
+    EXCERPT_CHARS,
+    MAX_JSON_DEPTH,
+    Exchange,
+    RecordedRequest,
+    clip,
+    load_json,
+)
 
 URL = "https://api.example.com/v1/chat/completions"
 TRICKY_BODY = json.dumps(
@@ -92,6 +99,27 @@ def test_exchange_json_and_json_or_none() -> None:
         bad.json()
     assert bad.json_or_none() is None
     assert Exchange(request=request({}), body=b"\xff\xfe").json_or_none() is None
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_json_nested_deeper_than_python_parses_is_not_json() -> None:
+    body = nested(100_000).encode()
+    exchange = Exchange(request=request({}), status=200, body=body)
+    with pytest.raises(ValueError, match="nested deeper"):
+        exchange.json()
+    assert exchange.json_or_none() is None
+
+
+def test_json_is_read_to_max_depth_and_no_deeper() -> None:
+    assert load_json(nested(MAX_JSON_DEPTH)) is not None
+    assert load_json('"' + "[" * 1000 + '"') == "[" * 1000  # brackets in a string do not nest
+    with pytest.raises(ValueError, match=f"nested deeper than {MAX_JSON_DEPTH} levels"):
+        load_json(nested(MAX_JSON_DEPTH + 1))
+    with pytest.raises(ValueError, match="nested deeper"):
+        load_json("[" * MAX_JSON_DEPTH + '{"a": 1}' + "]" * MAX_JSON_DEPTH)
 
 
 def test_clip_keeps_short_text_and_says_how_much_was_cut() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatconform.exchange import EXCERPT_CHARS
-from chatconform.finding import Finding, deduplicate, make_finding
+from chatconform.finding import MESSAGE_CHARS, Finding, deduplicate, make_finding
 from chatconform.rules import Severity, rule
 
 SCHEMA = "openai.stream.chunk-schema"
@@ -35,6 +35,14 @@ def test_make_finding_takes_severity_and_title_from_the_catalog() -> None:
 def test_make_finding_bounds_the_evidence() -> None:
     finding = make_finding(SCHEMA, "m", evidence="z" * (EXCERPT_CHARS * 3))
     assert len(finding.evidence) < EXCERPT_CHARS + 50
+
+
+def test_make_finding_bounds_the_message() -> None:
+    message = "Expected: a short answer\nReceived: " + "y" * (MESSAGE_CHARS * 3)
+    finding = make_finding(SCHEMA, message)
+    assert len(finding.message) < MESSAGE_CHARS + 50
+    assert finding.message.startswith("Expected: a short answer\nReceived: yyy")
+    assert finding.message.endswith("more characters]")
 
 
 def test_unknown_rule_id_raises_key_error() -> None:

@@ -61,6 +61,49 @@ def wrong_shapes(request: Request) -> Response:
     return Response(json.dumps(odd).encode(), media_type="application/json")
 
 
+# Deeper than any JSON parser recurses: Python's json raises RecursionError on it.
+DEPTH = 100_000
+NESTED = "[" * DEPTH + "]" * DEPTH
+COMPLETION = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m"}
+
+
+def _events(data: list[str]) -> Response:
+    async def chunks() -> Any:
+        for item in data:
+            yield f"data: {item}\n\n".encode()
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(chunks(), media_type="text/event-stream")
+
+
+async def deeply_nested(request: Request) -> Response:
+    """JSON nested far too deep: the body, each chunk, or (with tools) the call's arguments."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None  # the errors cases send broken requests on purpose
+    body = body if isinstance(body, dict) else {}
+    tools = body.get("tools")
+    if not (isinstance(tools, list) and tools):
+        if body.get("stream"):
+            return _events([NESTED, NESTED])
+        return Response(NESTED.encode(), media_type="application/json")
+    fn = tools[0].get("function") if isinstance(tools[0], dict) else None
+    name = fn.get("name") if isinstance(fn, dict) else "get_weather"
+    call = {"id": "call_1", "type": "function", "function": {"name": name, "arguments": NESTED}}
+    if body.get("stream"):
+        delta = {"role": "assistant", "content": None, "tool_calls": [{"index": 0, **call}]}
+        choice = {"index": 0, "delta": delta, "finish_reason": "tool_calls"}
+        chunk = {**COMPLETION, "object": "chat.completion.chunk", "choices": [choice]}
+        return _events([json.dumps(chunk)])
+    message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    reply = {
+        **COMPLETION,
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+    }
+    return Response(json.dumps(reply).encode(), media_type="application/json")
+
+
 BEHAVIOURS = {
     "garbage": garbage,
     "null-body": null_body,
@@ -68,7 +111,12 @@ BEHAVIOURS = {
     "huge-body": huge,
     "binary-stream": binary_stream,
     "wrong-shapes": wrong_shapes,
+    "deeply-nested": deeply_nested,
 }
+# Every capability a hostile answer can reach; vision (URL images) would add only downloads.
+ONLY = "text,streaming,errors,models,tools,base64_image"
+# Capabilities whose cases all need a correct chat answer to pass.
+CHAT = ("text", "streaming", "tools", "base64_image")
 
 
 def app_for(chat: Any) -> Starlette:
@@ -109,7 +157,7 @@ def test_a_hostile_provider_gets_verdicts_not_tracebacks(behaviour: str, tmp_pat
             [
                 sys.executable, "-m", "chatconform", "run", "--base-url", base_url,
                 "--model", "m", "--api-key-env", KEY_ENV, "--reports", str(tmp_path),
-                "--concurrency", "1", "--timeout", "5", "--only", "text,streaming,errors,models",
+                "--concurrency", "1", "--timeout", "5", "--only", ONLY,
             ],
             env={**os.environ, KEY_ENV: "sk-hostile"},
             capture_output=True,
@@ -121,5 +169,5 @@ def test_a_hostile_provider_gets_verdicts_not_tracebacks(behaviour: str, tmp_pat
     results = json.loads(next(tmp_path.glob("*/results.json")).read_text())
     errors = [(c["id"], c["reason"]) for c in results["cases"] if c["verdict"] == "error"]
     assert errors == []
-    judged = {c["verdict"] for c in results["cases"] if c["capability"] in ("text", "streaming")}
+    judged = {c["verdict"] for c in results["cases"] if c["capability"] in CHAT}
     assert "pass" not in judged, f"{behaviour} passed a chat case: {judged}"

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from chatconform.tool_calls import message_calls, reassemble, stream_deltas
+from chatconform.tool_calls import ToolCall, message_calls, reassemble, stream_deltas
 
 ARGUMENT_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=12),
@@ -118,6 +118,13 @@ def test_deltas_of_other_choices_are_not_mixed_in() -> None:
     chunks = [(0, _chunk({"index": 0, "id": "call_a"})), (1, other)]
     assert [c.id for c in reassemble(stream_deltas(chunks))] == ["call_a"]
     assert [c.id for c in reassemble(stream_deltas(chunks, choice=1))] == ["call_x"]
+
+
+def test_arguments_nested_deeper_than_python_parses_are_not_json() -> None:
+    call = ToolCall(location="/choices/0/message/tool_calls/0", arguments="[" * 100_000)
+    ok, reason = call.parsed_arguments()
+    assert not ok
+    assert reason.startswith("not JSON (nested deeper")
 
 
 def test_message_calls_keep_fields_as_received() -> None:

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 EXCERPT_CHARS = 1500
+# Provider JSON nested deeper than this is taken as not JSON. Python's parser gives
+# up near its recursion limit (~1000 levels, RecursionError), and a value parsed just
+# short of it crashes the first repr, json.dumps or schema walk of it a few frames
+# deeper; no chat response comes near this depth.
+MAX_JSON_DEPTH = 200
 
 
 @dataclass(frozen=True)
@@ -79,13 +84,13 @@ class Exchange:
         return self.headers.get("content-type", "")
 
     def json(self) -> Any:
-        """The body parsed as JSON; raises ValueError when it is not JSON."""
-        return json.loads(self.body.decode("utf-8"))
+        """The body parsed as JSON; raises ValueError when it is not JSON (see ``load_json``)."""
+        return load_json(self.body.decode("utf-8"))
 
     def json_or_none(self) -> Any:
         try:
             return self.json()
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
+        except ValueError:
             return None
 
     def excerpt(self, limit: int = EXCERPT_CHARS) -> str:
@@ -95,6 +100,33 @@ class Exchange:
             head += f" ({self.content_type})"
         text = self.body.decode("utf-8", "replace")
         return head + "\n" + clip(text, limit)
+
+
+def load_json(text: str) -> Any:
+    """JSON from a provider, parsed; ValueError when it is not JSON or nested deeper
+    than ``MAX_JSON_DEPTH``."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested deeper than Python parses") from None
+    # A value cannot nest deeper than it has brackets: most need no walk.
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _nested_deeper(value, MAX_JSON_DEPTH):
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` deep (walked without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if not isinstance(item, dict | list):
+            continue
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def clip(text: str, limit: int = EXCERPT_CHARS) -> str:

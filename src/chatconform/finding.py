@@ -10,6 +10,9 @@ from chatconform.exchange import clip
 from chatconform.rules import Severity, rule
 
 SCHEMA_RULE_SUFFIX = "schema"
+# A message names what was expected and received; a received value can be anything
+# a provider sent (a 10 MB content, say), so it is bounded like the evidence.
+MESSAGE_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ def make_finding(
         rule=rule_id,
         severity=entry.severity,
         title=entry.title,
-        message=message,
+        message=clip(message, MESSAGE_CHARS),
         location=location,
         evidence=clip(evidence),
         exchange=exchange,

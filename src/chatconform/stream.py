@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatconform.exchange import Exchange
+from chatconform.exchange import Exchange, load_json
 
 DONE = "[DONE]"
 
@@ -23,10 +23,6 @@ class ChatStream:
     done_at: int | None = None
     not_json: list[tuple[int, str]] = field(default_factory=list)
     errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-
-    def choice_chunks(self) -> list[tuple[int, dict[str, Any]]]:
-        """Chunks that carry choices (not the include_usage chunk)."""
-        return [(i, c) for i, c in self.chunks if c.get("choices")]
 
     def text(self, choice: int = 0) -> str:
         """The content deltas of one choice, concatenated, as a client would."""
@@ -54,8 +50,8 @@ def parse(exchange: Exchange) -> ChatStream:
                 stream.done_at = i
             continue
         try:
-            payload = json.loads(event.data)
-        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
+            payload = load_json(event.data)
+        except ValueError:
             stream.not_json.append((i, event.data))
             continue
         if isinstance(payload, dict) and "error" in payload and "choices" not in payload:
@@ -72,12 +68,19 @@ def choices(payload: Any) -> list[dict[str, Any]]:
     return [entry for _, entry in choice_entries(payload)]
 
 
-def choice_entries(payload: Any) -> list[tuple[int, dict[str, Any]]]:
-    """(position in the choices array, choice object): positions for pointers, past bad entries."""
+def choice_entries(payload: Any, choice: int | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """(position in the choices array, choice object): positions for pointers, past bad entries.
+
+    With ``choice``, only the entries whose ``index`` is that choice (absent counts as 0).
+    """
     entries = payload.get("choices") if isinstance(payload, dict) else None
     if not isinstance(entries, list):
         return []
-    return [(j, c) for j, c in enumerate(entries) if isinstance(c, dict)]
+    return [
+        (j, c)
+        for j, c in enumerate(entries)
+        if isinstance(c, dict) and (choice is None or c.get("index", 0) == choice)
+    ]
 
 
 def choice_index(entry: dict[str, Any]) -> int | str:

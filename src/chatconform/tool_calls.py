@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatconform.exchange import Exchange
-from chatconform.stream import parse
+from chatconform.exchange import Exchange, load_json
+from chatconform.stream import choice_entries, parse
 
 
 @dataclass(frozen=True)
@@ -65,26 +65,15 @@ class ToolCall:
         if not isinstance(self.arguments, str):
             return False, f"arguments are {json.dumps(self.arguments)}, not a string"
         try:
-            return True, json.loads(self.arguments)
+            return True, load_json(self.arguments)
         except ValueError as exc:
             return False, f"not JSON ({exc})"
-
-
-def _choice_entries(payload: Any, choice: int) -> list[tuple[int, dict[str, Any]]]:
-    entries = payload.get("choices") if isinstance(payload, dict) else None
-    if not isinstance(entries, list):
-        return []
-    return [
-        (j, entry)
-        for j, entry in enumerate(entries)
-        if isinstance(entry, dict) and entry.get("index", 0) == choice
-    ]
 
 
 def message_calls(payload: Any, choice: int = 0) -> list[ToolCall]:
     """The tool calls of a non-streamed chat.completion's choice."""
     found: list[ToolCall] = []
-    for j, entry in _choice_entries(payload, choice)[:1]:
+    for j, entry in choice_entries(payload, choice)[:1]:
         message = entry.get("message")
         items = message.get("tool_calls") if isinstance(message, dict) else None
         for k, item in enumerate(items if isinstance(items, list) else []):
@@ -108,7 +97,7 @@ def stream_deltas(chunks: list[tuple[int, dict[str, Any]]], choice: int = 0) -> 
     """Every ``delta.tool_calls`` item of one choice, in stream order."""
     deltas: list[ToolDelta] = []
     for i, chunk in chunks:
-        for j, entry in _choice_entries(chunk, choice):
+        for j, entry in choice_entries(chunk, choice):
             delta = entry.get("delta")
             items = delta.get("tool_calls") if isinstance(delta, dict) else None
             for k, item in enumerate(items if isinstance(items, list) else []):

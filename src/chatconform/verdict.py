@@ -23,8 +23,8 @@ class Verdict(StrEnum):
 
 NOT_MEASURED = "not_measured"
 
-# Worst first: a capability's status is the worst verdict among its cases.
-_SEVERITY_ORDER = (
+# A capability's status is the worst verdict among its cases.
+_WORST_FIRST = (
     Verdict.ERROR,
     Verdict.FAIL,
     Verdict.INCONCLUSIVE,
@@ -55,7 +55,7 @@ def judge(findings: Iterable[Finding], stopped: Verdict | None = None) -> Verdic
 def capability_status(verdicts: Iterable[Verdict | str]) -> str:
     """The worst verdict of a capability's cases; ``not_measured`` if none was judged."""
     seen = {Verdict(v) for v in verdicts}
-    for verdict in _SEVERITY_ORDER:
+    for verdict in _WORST_FIRST:
         if verdict in seen:
             return str(verdict)
     return NOT_MEASURED

@@ -182,3 +182,22 @@ def test_no_check_raises_on_any_bytes_as_a_body(raw: bytes, status: int, content
 def test_no_check_raises_on_degenerate_bodies(body: Any) -> None:
     _run_every_check(http_exchange(json.dumps(body).encode()))
     _run_every_check(sse_exchange(sse_bytes([body])))
+
+
+def _nested_content(depth: int) -> tuple[bytes, bytes]:
+    """A response and a stream whose content is an array nested ``depth`` deep."""
+    nested = "[" * depth + "]" * depth
+    message = {"role": "assistant", "content": "@"}
+    response = {"object": "chat.completion", "choices": [{"index": 0, "message": message}]}
+    chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": message}]}
+    body = json.dumps(response).replace('"@"', nested).encode()
+    return body, sse_bytes([chunk]).replace(b'"@"', nested.encode())
+
+
+def test_no_check_raises_on_json_nested_to_any_depth() -> None:
+    # Every depth up to past Python's parsing limit: a value parsed just short of the
+    # limit once crashed the repr in a schema message a few frames deeper.
+    for depth in range(1, 1100, 3):
+        body, stream = _nested_content(depth)
+        _run_every_check(http_exchange(body))
+        _run_every_check(sse_exchange(stream))

@@ -46,6 +46,11 @@ def test_response_is_json_flags_bytes_that_are_not_utf8() -> None:
     assert summary(findings) == [("openai.response.not-json", "must", "")]
 
 
+def test_response_is_json_flags_json_nested_deeper_than_python_parses() -> None:
+    findings = response.response_is_json(http_exchange(b"[" * 100_000))
+    assert summary(findings) == [("openai.response.not-json", "must", "")]
+
+
 # --- response_matches_schema --------------------------------------------------------------------
 
 

@@ -174,9 +174,18 @@ def test_a_function_without_parameters_takes_no_arguments() -> None:
     assert [f.rule for f in findings] == ["openai.tools.arguments-valid"]
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bodies/response_tool_call_finish_stop.json",
+        "stream_tool_call_finish_stop.sse",
+        "bodies/response_tool_calls_parallel.json",
+        "stream_tool_calls_parallel.sse",
+    ],
+)
 @pytest.mark.parametrize("choice", ["required", {"type": "function", "function": {"name": "x"}}])
-def test_a_forced_tool_choice_may_finish_with_stop(choice: Any) -> None:
-    exchange = plain("bodies/response_tool_call_finish_stop.json", tool_choice=choice)
+def test_a_forced_tool_choice_may_finish_with_stop_or_tool_calls(name: str, choice: Any) -> None:
+    exchange = exchange_of(name, tool_choice=choice)
     assert tools.finish_reason_tool_calls(exchange) == []
 
 
@@ -187,6 +196,35 @@ def test_finish_reason_tool_calls_without_a_call_is_flagged() -> None:
     assert summary(tools.finish_reason_tool_calls(exchange)) == [
         ("openai.tools.finish-reason", "must", "/choices/0/finish_reason")
     ]
+
+
+def _deep_arguments(stream: bool) -> Exchange:
+    """A call whose arguments are a string of JSON nested far deeper than Python parses."""
+    call = {"id": "call_a", "type": "function"}
+    call["function"] = {"name": "get_weather", "arguments": "[" * 100_000}
+    if stream:
+        delta = {"role": "assistant", "tool_calls": [{"index": 0, **call}]}
+        chunk = {"choices": [{"index": 0, "delta": delta, "finish_reason": "tool_calls"}]}
+        return sse_exchange(sse_bytes([chunk]), request=STREAM_REQUEST)
+    message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    body = {"choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}]}
+    return http_exchange(json.dumps(body).encode(), request=REQUEST)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_arguments_nested_deeper_than_python_parses_are_invalid(stream: bool) -> None:
+    exchange = _deep_arguments(stream)
+    findings = tools.arguments_are_valid(exchange)
+    assert [f.rule for f in findings] == ["openai.tools.arguments-valid"]
+    assert "nested deeper" in findings[0].message
+    assert all(isinstance(f, Finding) for f in _every_check(exchange))
+    assert tools.expected_calls_made(exchange, [ExpectedCall("get_weather", {"city": "Paris"})])
+
+
+def test_content_nested_deeper_than_python_parses_is_not_a_leaked_call() -> None:
+    body = {"choices": [{"index": 0, "message": {"content": '{"a": ' * 100_000}}]}
+    exchange = http_exchange(json.dumps(body).encode(), request=REQUEST)
+    assert tools.call_not_in_content(exchange) == []
 
 
 def test_content_naming_no_tool_is_not_a_leaked_call() -> None:

@@ -77,7 +77,7 @@ def stream_reads(api: Api) -> int:
 
 def stall_released(api: Api) -> list[str]:
     # Lets a stalled stream end at once, so the in-process client can read what came first.
-    api.app.state.closing.set()
+    api.app.state.settings.closing.set()
     return api.events()
 
 

@@ -144,6 +144,31 @@ def test_tool_choice_and_parallel_tool_calls(api: Api, params: dict, calls: list
     assert [c["function"]["name"] for c in made] == calls
 
 
+@pytest.mark.parametrize(
+    ("tool_choice", "finish_reason"),
+    [
+        ("auto", "tool_calls"),
+        ("required", "tool_calls"),
+        ({"type": "function", "function": {"name": "get_weather"}}, "stop"),
+    ],
+    ids=["auto", "required", "named"],
+)
+def test_a_call_forced_by_name_finishes_with_stop_as_the_official_api(
+    api: Api, tool_choice: Any, finish_reason: str
+) -> None:
+    choice = ask(api, "weather", tool_choice=tool_choice)
+    assert [c["function"]["name"] for c in choice["message"]["tool_calls"]] == ["get_weather"]
+    assert choice["finish_reason"] == finish_reason
+    [streamed] = {
+        item["function"]["name"]
+        for item in stream_items(api, "weather", tool_choice=tool_choice)
+        if "name" in item["function"]
+    }
+    assert streamed == "get_weather"
+    last = stream_chunks(api, "weather", tool_choice=tool_choice)[-1]
+    assert last["choices"][0]["finish_reason"] == finish_reason
+
+
 def test_required_calls_a_tool_even_for_an_unrelated_question(api: Api) -> None:
     assert called(message_calls(api, "unrelated", tool_choice="required")) == [
         ("get_weather", {"city": "", "unit": "celsius"})

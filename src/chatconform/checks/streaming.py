@@ -14,7 +14,8 @@ from chatconform.exchange import Exchange, clip
 from chatconform.schemas import schema_errors
 from chatconform.stream import DONE, choice_entries, choice_index, choices, parse
 
-# Pseudo-streaming: at least this many content chunks, all within this window.
+# Pseudo-streaming: at least this many content chunks, arriving faster on average
+# than BURST_S_PER_CHUNK apart.
 BURST_MIN_CHUNKS = 5
 # No model generates faster than 5000 tokens/s, so content chunks closer than
 # 0.2 ms apart on average were buffered (by the provider or a proxy) and

@@ -8,7 +8,7 @@ from typing import Any
 from chatconform.checks import Violation, check, expected
 from chatconform.exchange import Exchange, clip
 from chatconform.finding import Finding
-from chatconform.stream import choice_index, choices, index_order, parse
+from chatconform.stream import choice_entries, choice_index, choices, index_order, parse
 
 
 def answer_text(exchange: Exchange, choice: int = 0) -> str:
@@ -23,16 +23,26 @@ def answer_text(exchange: Exchange, choice: int = 0) -> str:
     return ""
 
 
+def located_finish_reasons(exchange: Exchange) -> list[tuple[Any, str]]:
+    """(finish_reason, its JSON pointer) of every choice, in choice order; for a stream,
+    the last non-null one of each choice, pointing into its event."""
+    if exchange.streamed:
+        reasons: dict[int | str, tuple[Any, str]] = {}
+        for i, chunk in parse(exchange).chunks:
+            for j, entry in choice_entries(chunk):
+                if entry.get("finish_reason") is not None:
+                    where = f"/events/{i}/choices/{j}/finish_reason"
+                    reasons[choice_index(entry)] = (entry["finish_reason"], where)
+        return [reasons[k] for k in sorted(reasons, key=index_order)]
+    return [
+        (entry.get("finish_reason"), f"/choices/{j}/finish_reason")
+        for j, entry in choice_entries(exchange.json_or_none())
+    ]
+
+
 def finish_reasons(exchange: Exchange) -> list[Any]:
     """finish_reason of every choice (the non-null one for streams), in choice order."""
-    if exchange.streamed:
-        reasons: dict[int | str, Any] = {}
-        for _, chunk in parse(exchange).chunks:
-            for entry in choices(chunk):
-                if entry.get("finish_reason") is not None:
-                    reasons[choice_index(entry)] = entry["finish_reason"]
-        return [reasons[i] for i in sorted(reasons, key=index_order)]
-    return [entry.get("finish_reason") for entry in choices(exchange.json_or_none())]
+    return [reason for reason, _ in located_finish_reasons(exchange)]
 
 
 def accepted(answer: str, accept: Sequence[str]) -> bool:

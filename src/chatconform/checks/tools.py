@@ -16,9 +16,8 @@ from jsonschema.exceptions import best_match
 from referencing.exceptions import Unresolvable
 
 from chatconform.checks import Violation, check, expected
-from chatconform.checks.text import accepted, answer_text
+from chatconform.checks.text import accepted, answer_text, located_finish_reasons
 from chatconform.exchange import Exchange, clip
-from chatconform.stream import choices, parse
 from chatconform.tool_calls import ExpectedCall, ToolCall, calls
 
 # How a call leaks into content when a provider (or its chat template) does not parse it.
@@ -116,16 +115,17 @@ def arguments_are_valid(exchange: Exchange) -> Iterator[Violation]:
             continue  # arguments-not-string says so
         ok, value = call.parsed_arguments()
         problem = None
+        received = repr(clip(call.arguments, 160))
         if not ok:
-            problem = f"{call.arguments!r}: {value}"
+            problem = f"{received}: {value}"
         elif not isinstance(value, dict):
-            problem = f"{call.arguments!r}: a JSON {type(value).__name__}, not an object"
+            problem = f"{received}: a JSON {type(value).__name__}, not an object"
         elif isinstance(call.name, str) and call.name in tools:
             # A function without parameters takes none: {} is its only valid argument.
             parameters = tools[call.name].get("parameters", {"type": "object", "maxProperties": 0})
             schema_problem = _schema_problem(value, parameters)
             if schema_problem:
-                problem = f"{clip(call.arguments, 160)!r}: {schema_problem}"
+                problem = f"{received}: {schema_problem}"
         if problem:
             yield Violation(
                 expected(
@@ -183,19 +183,6 @@ def call_ids_unique(exchange: Exchange) -> Iterator[Violation]:
             )
 
 
-def _finish(exchange: Exchange) -> tuple[Any, str]:
-    """finish_reason of choice 0 and where it is (the last non-null one in a stream)."""
-    if not exchange.streamed:
-        entries = choices(exchange.json_or_none())
-        return (entries[0].get("finish_reason") if entries else None), "/choices/0/finish_reason"
-    reason, where = None, "/events"
-    for i, chunk in parse(exchange).chunks:
-        for j, entry in enumerate(choices(chunk)):
-            if entry.get("index", 0) == 0 and entry.get("finish_reason") is not None:
-                reason, where = entry["finish_reason"], f"/events/{i}/choices/{j}/finish_reason"
-    return reason, where
-
-
 def _forced(exchange: Exchange) -> bool:
     choice = _request(exchange).get("tool_choice")
     return choice == "required" or isinstance(choice, dict)
@@ -205,7 +192,9 @@ def _forced(exchange: Exchange) -> bool:
 def finish_reason_tool_calls(exchange: Exchange) -> Iterator[Violation]:
     """A choice ending in tool calls has finish_reason tool_calls, and only such a choice."""
     found = calls(exchange)
-    reason, location = _finish(exchange)
+    reasons = located_finish_reasons(exchange)
+    nowhere = (None, "/events" if exchange.streamed else "/choices/0/finish_reason")
+    reason, location = reasons[0] if reasons else nowhere
     # The official API answers a forced tool_choice with finish_reason stop.
     allowed = ("tool_calls", "stop") if _forced(exchange) else ("tool_calls",)
     if found and reason not in allowed:
@@ -243,7 +232,7 @@ def _leaked_call(text: str, names: set[str]) -> str | None:
     for start in starts:
         try:
             value, end = decoder.raw_decode(text, start)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
             continue
         if _names_a_tool(value, names):
             return text[start:end]

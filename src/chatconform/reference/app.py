@@ -141,6 +141,4 @@ def create_app(
         },
     )
     app.state.settings = settings
-    app.state.faults = settings.faults
-    app.state.closing = settings.closing
     return app

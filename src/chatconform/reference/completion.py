@@ -14,6 +14,7 @@ from chatconform.reference.tools import (
     FunctionCall,
     as_text,
     call_tokens,
+    followed_tool_choice,
     message_tool_calls,
     plan_calls,
     without_tool_turns,
@@ -112,6 +113,7 @@ def answer(body: dict[str, Any], served_model: str, faults: FaultSet) -> Complet
     stops = [] if "stop-ignored" in faults else stop_strings(body.get("stop"))
     text, finish_reason = limit(text, max_tokens, stops)
     n = 1 if "n-ignored" in faults else body.get("n") or 1
+    named = isinstance(followed_tool_choice(body, faults), dict)
     return Completion(
         id=new_id(),
         created=timestamp(faults),
@@ -121,6 +123,7 @@ def answer(body: dict[str, Any], served_model: str, faults: FaultSet) -> Complet
                 Choice(index, text, finish_reason),
                 *plan_calls(body, messages, faults, max_tokens),
                 faults,
+                named=named,
             )
             for index in range(n)
         ),
@@ -128,13 +131,16 @@ def answer(body: dict[str, Any], served_model: str, faults: FaultSet) -> Complet
     )
 
 
-def _with_calls(choice: Choice, calls: list[FunctionCall], cut: bool, faults: FaultSet) -> Choice:
-    """The choice when the model calls tools: no text, the calls, finish_reason tool_calls."""
+def _with_calls(
+    choice: Choice, calls: list[FunctionCall], cut: bool, faults: FaultSet, *, named: bool
+) -> Choice:
+    """The choice when the model calls tools: no text, the calls, finish_reason tool_calls
+    (stop, as the official API says, when tool_choice ``named`` the function)."""
     if not calls and not cut:
         return choice
     if "tool-call-as-text" in faults:
         return Choice(choice.index, as_text(calls), "length" if cut else "stop")
-    reason = "stop" if "tool-finish-reason-stop" in faults else "tool_calls"
+    reason = "stop" if named or "tool-finish-reason-stop" in faults else "tool_calls"
     return Choice(choice.index, "", "length" if cut else reason, tuple(calls))
 
 

@@ -57,7 +57,7 @@ def server_error() -> ApiError:
 
 async def handle_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc, request.app.state.faults)
+    return error_response(exc, request.app.state.settings.faults)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
@@ -66,8 +66,8 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     message = f"Invalid URL ({request.method} {request.url.path})"
     if status == 405:
         message = f"Method not allowed ({request.method} {request.url.path})"
-    return error_response(ApiError(status, message), request.app.state.faults)
+    return error_response(ApiError(status, message), request.app.state.settings.faults)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    return error_response(server_error(), request.app.state.faults)
+    return error_response(server_error(), request.app.state.settings.faults)

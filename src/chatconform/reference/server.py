@@ -1,11 +1,11 @@
-"""Run the reference provider under uvicorn on loopback: in a thread, or in the foreground."""
+"""Run the reference provider under uvicorn on loopback, in a thread."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from types import TracebackType
 
 import uvicorn
@@ -21,22 +21,11 @@ GRACEFUL_SHUTDOWN_S = 2
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, telling the app when it shuts down and the caller when it is up."""
+    """uvicorn's server, telling the app when it shuts down."""
 
-    def __init__(
-        self,
-        config: uvicorn.Config,
-        closing: threading.Event,
-        on_started: Callable[[], None] | None = None,
-    ) -> None:
+    def __init__(self, config: uvicorn.Config, closing: threading.Event) -> None:
         super().__init__(config)
         self._closing = closing
-        self._on_started = on_started
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        if self.started and self._on_started is not None:
-            self._on_started()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         # Release deliberately stalled streams first; uvicorn waits for open connections.
@@ -98,7 +87,7 @@ class ReferenceServer:
     def __enter__(self) -> ReferenceServer:
         sock = _listen(self._requested_port)
         port = int(sock.getsockname()[1])
-        server = _Server(_config(self.app), self.app.state.closing)
+        server = _Server(_config(self.app), self.app.state.settings.closing)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="chatconform-reference", daemon=True
         )
@@ -131,24 +120,3 @@ class ReferenceServer:
             self._thread.join(timeout=STOP_TIMEOUT_S)
         self._server = self._thread = None
         self.port = None
-
-
-def serve_forever(
-    *,
-    faults: Iterable[str] = frozenset(),
-    pace_s: float = 0.02,
-    api_key: str = "sk-reference",
-    model: str = "reference-1",
-    port: int = 0,
-    on_started: Callable[[str], None] | None = None,
-) -> None:
-    """Serve in the foreground until Ctrl-C; ``on_started`` gets the base URL once listening."""
-    app = create_app(api_key=api_key, model=model, faults=faults, pace_s=pace_s)
-    sock = _listen(port)
-    base_url = f"http://{LOOPBACK}:{sock.getsockname()[1]}/v1"
-
-    def started() -> None:
-        if on_started is not None:
-            on_started(base_url)
-
-    _Server(_config(app), app.state.closing, on_started=started).run(sockets=[sock])

@@ -232,6 +232,11 @@ def _chosen(functions: list[dict[str, Any]], choice: Any, question: str) -> list
     return functions[:1] if choice == "required" else []
 
 
+def followed_tool_choice(body: dict[str, Any], faults: FaultSet) -> Any:
+    """The request's tool_choice as the model follows it (None when a fault ignores it)."""
+    return None if "tool-choice-ignored" in faults else body.get("tool_choice")
+
+
 def plan_calls(
     body: dict[str, Any], messages: list[dict], faults: FaultSet, max_tokens: int | None = None
 ) -> tuple[list[FunctionCall], bool]:
@@ -239,7 +244,7 @@ def plan_calls(
     ``max_tokens`` cut them short."""
     functions = [] if "tools-dropped" in faults else _functions(body)
     ignored = "tool-choice-ignored" in faults
-    choice = None if ignored else body.get("tool_choice")
+    choice = followed_tool_choice(body, faults)
     parallel = ignored or body.get("parallel_tool_calls") is not False
     answered = bool(messages) and messages[-1].get("role") == "tool"
     if not functions or choice == "none" or (answered and choice in (None, "auto")):
