@@ -93,3 +93,13 @@ def test_a_probe_the_official_api_would_reject_is_a_harness_error() -> None:
         openai.chat({"model": "m", "messages": [], "max_tokens": 5})
     with pytest.raises(ProbeError, match="max_tokens"):
         openai.chat({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+
+
+@pytest.mark.parametrize("choices", ['"none"', "[]", '[{"index": 0}]', "[1]"])
+def test_a_response_without_readable_choices_fails_before_anything_is_judged(choices: str) -> None:
+    body = f'{{"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": {choices}}}'
+    openai = probe_answering(200, body.encode())
+    exchange = openai.chat(BODY)
+    stop_of(lambda: openai.expect_success(exchange))
+    assert openai.record.verdict(Verdict.INCONCLUSIVE) is Verdict.FAIL
+    assert "openai.response.schema" in {f.rule for f in openai.record.findings}

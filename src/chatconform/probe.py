@@ -12,6 +12,7 @@ from chatconform.checks import streaming as stream_checks
 from chatconform.client import RecordingClient
 from chatconform.config import ProviderConfig
 from chatconform.exchange import Exchange, clip
+from chatconform.finding import make_finding
 from chatconform.schemas import schema_errors
 from chatconform.stream import parse
 
@@ -136,6 +137,19 @@ class OpenAIProbe:
                 not_json = self.record.add(response_checks.response_is_json(exchange), exchange)
                 if not_json:
                     self.record.inconclusive("the response is not JSON (see findings)")
+                if not _has_messages(exchange.json_or_none()):
+                    self.record.add(response_checks.response_matches_schema(exchange), exchange)
+                    self.record.add(
+                        [make_finding(
+                            "openai.response.schema",
+                            "Expected: choices, a non-empty array of choices with a message\n"
+                            f"Received: {clip(repr(exchange.json_or_none().get('choices')), 200)}",
+                            location="/choices",
+                            evidence=exchange.excerpt(),
+                        )],
+                        exchange,
+                    )  # fmt: skip
+                    self.record.inconclusive("the response has no readable choices (see findings)")
             return
         message = error_message(exchange)
         if status >= 500:
@@ -197,6 +211,16 @@ def _first_content_s(exchange: Exchange) -> float | None:
             if isinstance(delta, dict) and delta.get("content"):
                 return exchange.events[i].t
     return None
+
+
+def _has_messages(payload: Any) -> bool:
+    """Whether a chat.completion can be read at all: choices, each with a message object."""
+    entries = payload.get("choices") if isinstance(payload, dict) else None
+    return (
+        isinstance(entries, list)
+        and bool(entries)
+        and all(isinstance(c, dict) and isinstance(c.get("message"), dict) for c in entries)
+    )
 
 
 def error_message(exchange: Exchange) -> str:

@@ -142,8 +142,9 @@ def test_created_violation_flags_other_units(created: int, says: str) -> None:
 
 
 @pytest.mark.parametrize("created", [None, "1763770000", 1763770000.5, True])
-def test_created_violation_leaves_wrong_types_to_the_schema(created: object) -> None:
-    assert response.created_violation(created, now=NOW) is None
+def test_created_violation_flags_what_is_not_an_integer(created: object) -> None:
+    # The created-timestamp case judges the field whole: a string is no timestamp.
+    assert response.created_violation(created, now=NOW) == f"{created!r} (not an integer)"
 
 
 def test_created_in_seconds_accepts_a_faithful_response() -> None:
@@ -338,3 +339,15 @@ def test_usage_plausible_on_a_recorded_response() -> None:
 
 def _dumps(payload: object) -> bytes:
     return json.dumps(payload).encode()
+
+
+@pytest.mark.parametrize("served", [None, 7])
+def test_model_echo_flags_a_model_that_is_not_a_string(served: object) -> None:
+    exchange = json_exchange("response_basic.json")
+    payload = exchange.json()
+    payload["model"] = served
+    exchange.body = json.dumps(payload).encode()
+    findings = response.model_matches_request(exchange)
+    assert [(f.rule, f.location) for f in findings] == [
+        ("openai.response.model-mismatch", "/model")
+    ]

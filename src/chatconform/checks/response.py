@@ -91,7 +91,7 @@ def created_violation(created: Any, now: float | None = None) -> str | None:
     """Why ``created`` is not a Unix time in seconds, or None when it is."""
     now = time.time() if now is None else now
     if not isinstance(created, int) or isinstance(created, bool):
-        return None  # the schema check reports the type
+        return f"{created!r} (not an integer)"
     if _near(created, now):
         return None
     # Integer division: a huge value must not overflow a float (or gmtime).
@@ -140,8 +140,10 @@ def model_matches_request(exchange: Exchange) -> Iterator[Violation]:
     request = exchange.request.json() or {}
     requested = request.get("model")
     payload = body(exchange)
-    served = payload.get("model") if isinstance(payload, dict) else None
-    if isinstance(requested, str) and isinstance(served, str) and not same_model(requested, served):
+    if not isinstance(payload, dict) or not isinstance(requested, str):
+        return
+    served = payload.get("model")
+    if not isinstance(served, str) or not same_model(requested, served):
         yield Violation(
             expected(f"model {requested!r} or a snapshot of it", repr(served)),
             location=_at(exchange, "/model"),
