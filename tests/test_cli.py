@@ -279,7 +279,8 @@ def test_ctrl_c_stops_the_run_and_keeps_partial_results(tmp_path: Path) -> None:
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        time.sleep(3)
+        # Collection and the models cases take about a second; the stall lasts 30 s.
+        time.sleep(8)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=30)
     finally:
