@@ -71,7 +71,7 @@ def test_relative_refs_into_common_resolve() -> None:
     # common.schema.json was followed.
     chunk = patched("chunk_final_usage.json", "/usage/total_tokens", DELETE)
     assert schema_errors("openai", "chat_chunk", chunk) == [
-        ("/usage", "'total_tokens' is a required property")
+        ("/usage/total_tokens", "'total_tokens' is a required property")
     ]
 
 
@@ -93,8 +93,24 @@ def test_unknown_schema_name_raises() -> None:
 def test_errors_are_sorted_and_root_pointer_is_empty() -> None:
     errors = schema_errors("openai", "chat_response", {"object": "chat.completion", "choices": 1})
     assert errors == sorted(errors)
-    assert [pointer for pointer, _ in errors] == ["", "", "", "/choices"]
-    assert errors[-1] == ("/choices", "1 is not of type 'array'")
+    assert errors[0] == ("/choices", "1 is not of type 'array'")
+    assert schema_errors("openai", "chat_response", []) == [("", "[] is not of type 'object'")]
+
+
+def test_a_missing_key_is_pointed_at_where_it_belongs() -> None:
+    # One error per missing key, each at its own pointer, so a rule about one of them
+    # (finish_reason absent) and the schema error about another do not share a place.
+    errors = schema_errors("openai", "chat_response", {"object": "chat.completion", "choices": 1})
+    assert errors[1:] == [
+        ("/created", "'created' is a required property"),
+        ("/id", "'id' is a required property"),
+        ("/model", "'model' is a required property"),
+    ]
+    chunk = sample("chunk_content.json")
+    del chunk["choices"][0]["index"], chunk["choices"][0]["finish_reason"]
+    assert pointers("chat_chunk", chunk) == {"/choices/0/index", "/choices/0/finish_reason"}
+    # A key missing from the root is pointed at below the root, not at "".
+    assert pointers("models_list", {"object": "list"}) == {"/data"}
 
 
 def test_any_of_errors_descend_to_the_specific_problem() -> None:
@@ -103,8 +119,8 @@ def test_any_of_errors_descend_to_the_specific_problem() -> None:
     assert pointer == "/choices/0/finish_reason"
     assert message.startswith("'eos' is not one of ['stop', 'length'")
 
-    response = patched("response_basic.json", "/usage", 5)
-    assert schema_errors("openai", "chat_response", response) == [
+    chunk = patched("chunk_content.json", "/usage", 5)
+    assert schema_errors("openai", "chat_chunk", chunk) == [
         ("/usage", "5 is not of type 'null' or 'object'")
     ]
 
@@ -142,13 +158,20 @@ def test_every_sample_file_is_used() -> None:
     assert {path.name for path in DATA_DIR.glob("*.json")} == {f for _, f in GOOD}
 
 
+# Variations the spec allows: the schemas must accept them.
 TOLERATED = [
     # Only the final include_usage chunk carries usage; all others send null or omit it.
     ("chat_chunk", patched("chunk_content.json", "/usage", None)),
     ("chat_chunk", patched("chunk_content.json", "/usage", DELETE)),
-    # finish_reason may be absent from a chunk choice (the SDK defaults it to None).
-    ("chat_chunk", patched("chunk_content.json", "/choices/0/finish_reason", DELETE)),
     ("chat_chunk", patched("chunk_content.json", "/choices/0/finish_reason", "length")),
+    # A chunk choice's logprobs is optional; content and refusal are nullable.
+    ("chat_chunk", patched("chunk_content.json", "/choices/0/logprobs", DELETE)),
+    (
+        "chat_chunk",
+        patched("chunk_content.json", "/choices/0/logprobs", {"content": None, "refusal": None}),
+    ),
+    ("chat_chunk", patched("chunk_content.json", "/choices/0/delta/refusal", None)),
+    ("chat_chunk", patched("chunk_content.json", "/service_tier", None)),
     # A continuation fragment of a streamed tool call carries only index and arguments.
     (
         "chat_chunk",
@@ -163,22 +186,23 @@ TOLERATED = [
         "chat_chunk",
         patched("chunk_content.json", "/choices/0/delta/reasoning_content", "Thinking..."),
     ),
-    ("chat_response", patched("response_basic.json", "/usage", None)),
     ("chat_response", patched("response_basic.json", "/usage", DELETE)),
-    ("chat_response", patched("response_basic.json", "/choices/0/logprobs", DELETE)),
-    ("chat_response", patched("response_basic.json", "/choices/0/message/refusal", DELETE)),
-    ("chat_response", patched("response_basic.json", "/system_fingerprint", None)),
+    ("chat_response", patched("response_basic.json", "/system_fingerprint", DELETE)),
+    ("chat_response", patched("response_basic.json", "/service_tier", None)),
+    ("chat_response", patched("response_basic.json", "/choices/0/message/content", None)),
     ("chat_response", patched("response_basic.json", "/choices/0/message/reasoning_content", "")),
     (
         "chat_response",
-        patched("response_basic.json", "/usage/completion_tokens_details/audio_tokens", None),
+        patched("response_basic.json", "/usage/completion_tokens_details/audio_tokens", DELETE),
     ),
-    ("error", patched("error_envelope.json", "/error/code", 404)),
-    ("error", patched("error_envelope.json", "/error/param", DELETE)),
-    ("error", patched("error_envelope.json", "/error/code", DELETE)),
+    ("error", patched("error_envelope.json", "/error/code", None)),
+    ("error", patched("error_envelope.json", "/error/param", "model")),
+    ("models_list", patched("models_list.json", "/data/0/shutdown_date", None)),
     ("chat_request", patched("request_basic.json", "/stop", None)),
     ("chat_request", patched("request_basic.json", "/stop", "END")),
     ("chat_request", patched("request_basic.json", "/temperature", None)),
+    ("chat_request", patched("request_basic.json", "/reasoning_effort", "low")),
+    ("chat_request", patched("request_basic.json", "/service_tier", "flex")),
     ("chat_request", patched("request_basic.json", "/x_vendor_option", {"anything": True})),
     (
         "chat_request",
@@ -215,7 +239,7 @@ BAD = [
     (
         "chat_response",
         patched("response_basic.json", "/choices/0/message/content", DELETE),
-        "/choices/0/message",
+        "/choices/0/message/content",
     ),
     (
         "chat_response",
@@ -227,7 +251,11 @@ BAD = [
         patched("response_basic.json", "/usage/total_tokens", -1),
         "/usage/total_tokens",
     ),
-    ("chat_response", patched("response_basic.json", "/usage/prompt_tokens", DELETE), "/usage"),
+    (
+        "chat_response",
+        patched("response_basic.json", "/usage/prompt_tokens", DELETE),
+        "/usage/prompt_tokens",
+    ),
     (
         "chat_response",
         patched(
@@ -240,7 +268,54 @@ BAD = [
     (
         "chat_response",
         patched("response_tool_calls.json", "/choices/0/message/tool_calls/0/id", DELETE),
-        "/choices/0/message/tool_calls/0",
+        "/choices/0/message/tool_calls/0/id",
+    ),
+    (
+        "chat_response",
+        patched("response_basic.json", "/service_tier", "on_demand"),
+        "/service_tier",
+    ),
+    # responses: what clients tolerate, reported as should by the rules named in the schema
+    (
+        "chat_response",
+        patched("response_basic.json", "/choices/0/logprobs", DELETE),
+        "/choices/0/logprobs",
+    ),
+    (
+        "chat_response",
+        patched("response_basic.json", "/choices/0/message/refusal", DELETE),
+        "/choices/0/message/refusal",
+    ),
+    ("chat_response", patched("response_basic.json", "/usage", None), "/usage"),
+    (
+        "chat_response",
+        patched("response_basic.json", "/system_fingerprint", None),
+        "/system_fingerprint",
+    ),
+    (
+        "chat_response",
+        patched("response_basic.json", "/choices/0/message/tool_calls", None),
+        "/choices/0/message/tool_calls",
+    ),
+    (
+        "chat_response",
+        patched("response_basic.json", "/choices/0/message/function_call", None),
+        "/choices/0/message/function_call",
+    ),
+    (
+        "chat_response",
+        patched("response_basic.json", "/choices/0/message/annotations", None),
+        "/choices/0/message/annotations",
+    ),
+    (
+        "chat_response",
+        patched("response_basic.json", "/usage/completion_tokens_details", None),
+        "/usage/completion_tokens_details",
+    ),
+    (
+        "chat_response",
+        patched("response_basic.json", "/usage/completion_tokens_details/audio_tokens", None),
+        "/usage/completion_tokens_details/audio_tokens",
     ),
     # chunks
     ("chat_chunk", patched("chunk_content.json", "/object", "chat.completion"), "/object"),
@@ -249,7 +324,11 @@ BAD = [
         patched("chunk_content.json", "/choices/0/finish_reason", "eos"),
         "/choices/0/finish_reason",
     ),
-    ("chat_chunk", patched("chunk_content.json", "/choices/0/delta", DELETE), "/choices/0"),
+    (
+        "chat_chunk",
+        patched("chunk_content.json", "/choices/0/delta", DELETE),
+        "/choices/0/delta",
+    ),
     (
         "chat_chunk",
         patched("chunk_content.json", "/choices/0/delta/role", "model"),
@@ -258,7 +337,7 @@ BAD = [
     (
         "chat_chunk",
         patched("chunk_tool_call_delta.json", "/choices/0/delta/tool_calls/0/index", DELETE),
-        "/choices/0/delta/tool_calls/0",
+        "/choices/0/delta/tool_calls/0/index",
     ),
     (
         "chat_chunk",
@@ -271,24 +350,63 @@ BAD = [
         "/usage/prompt_tokens",
     ),
     ("chat_chunk", patched("chunk_final_usage.json", "/choices", None), "/choices"),
+    (
+        "chat_chunk",
+        patched("chunk_content.json", "/choices/0/logprobs", {"content": None}),
+        "/choices/0/logprobs/refusal",
+    ),
+    ("chat_chunk", patched("chunk_content.json", "/service_tier", "on_demand"), "/service_tier"),
+    # chunks: what clients tolerate, reported as should by the rules named in the schema
+    (
+        "chat_chunk",
+        patched("chunk_content.json", "/choices/0/finish_reason", DELETE),
+        "/choices/0/finish_reason",
+    ),
+    (
+        "chat_chunk",
+        patched("chunk_content.json", "/choices/0/delta/role", None),
+        "/choices/0/delta/role",
+    ),
+    (
+        "chat_chunk",
+        patched("chunk_content.json", "/choices/0/delta/tool_calls", None),
+        "/choices/0/delta/tool_calls",
+    ),
+    (
+        "chat_chunk",
+        patched("chunk_content.json", "/choices/0/delta/function_call", None),
+        "/choices/0/delta/function_call",
+    ),
+    (
+        "chat_chunk",
+        patched("chunk_content.json", "/system_fingerprint", None),
+        "/system_fingerprint",
+    ),
     # errors
     ("error", {"error": "bad key"}, "/error"),
-    ("error", {"message": "no envelope", "type": "invalid_request_error"}, ""),
-    ("error", patched("error_envelope.json", "/error/message", DELETE), "/error"),
+    ("error", {"message": "no envelope", "type": "invalid_request_error"}, "/error"),
+    ("error", patched("error_envelope.json", "/error/message", DELETE), "/error/message"),
     ("error", patched("error_envelope.json", "/error/code", 1.5), "/error/code"),
     ("error", patched("error_envelope.json", "/error/param", 0), "/error/param"),
+    # errors: what clients tolerate, reported by openai.error.envelope-fields (should)
+    ("error", patched("error_envelope.json", "/error/code", 404), "/error/code"),
+    ("error", patched("error_envelope.json", "/error/param", DELETE), "/error/param"),
+    ("error", patched("error_envelope.json", "/error/code", DELETE), "/error/code"),
     # models
     ("models_list", sample("models_list.json")["data"], ""),
     ("models_list", patched("models_list.json", "/object", "models"), "/object"),
-    ("models_list", patched("models_list.json", "/data/0/id", DELETE), "/data/0"),
+    ("models_list", patched("models_list.json", "/data/0/id", DELETE), "/data/0/id"),
     (
         "models_list",
         patched("models_list.json", "/data/0/created", "2024-07-16"),
         "/data/0/created",
     ),
+    # models: what clients tolerate, reported by openai.models.model-fields (should)
+    ("models_list", patched("models_list.json", "/data/0/created", DELETE), "/data/0/created"),
+    ("models_list", patched("models_list.json", "/data/1/owned_by", DELETE), "/data/1/owned_by"),
     # requests
     ("chat_request", patched("request_basic.json", "/messages", []), "/messages"),
-    ("chat_request", patched("request_basic.json", "/model", DELETE), ""),
+    ("chat_request", patched("request_basic.json", "/model", DELETE), "/model"),
     ("chat_request", patched("request_basic.json", "/temperature", 3), "/temperature"),
     ("chat_request", patched("request_basic.json", "/top_p", 1.5), "/top_p"),
     ("chat_request", patched("request_basic.json", "/n", 0), "/n"),
@@ -297,14 +415,31 @@ BAD = [
     ("chat_request", patched("request_basic.json", "/stop", ["a", "b", "c", "d", "e"]), "/stop"),
     (
         "chat_request",
+        patched("request_basic.json", "/reasoning_effort", "extreme"),
+        "/reasoning_effort",
+    ),
+    ("chat_request", patched("request_basic.json", "/service_tier", "turbo"), "/service_tier"),
+    (
+        "chat_request",
+        patched("request_basic.json", "/safety_identifier", "x" * 65),
+        "/safety_identifier",
+    ),
+    ("chat_request", patched("request_basic.json", "/seed", 2**63), "/seed"),
+    ("chat_request", patched("request_basic.json", "/functions", []), "/functions"),
+    (
+        "chat_request",
         patched("request_basic.json", "/messages/0/role", "robot"),
         "/messages/0/role",
     ),
-    ("chat_request", patched("request_basic.json", "/messages/1/content", DELETE), "/messages/1"),
+    (
+        "chat_request",
+        patched("request_basic.json", "/messages/1/content", DELETE),
+        "/messages/1/content",
+    ),
     (
         "chat_request",
         patched("request_vision_tools.json", "/messages/3/tool_call_id", DELETE),
-        "/messages/3",
+        "/messages/3/tool_call_id",
     ),
     (
         "chat_request",
@@ -324,12 +459,12 @@ BAD = [
     (
         "chat_request",
         patched("request_vision_tools.json", "/tools/0/function/name", DELETE),
-        "/tools/0/function",
+        "/tools/0/function/name",
     ),
     (
         "chat_request",
         patched("request_vision_tools.json", "/response_format/json_schema", DELETE),
-        "/response_format",
+        "/response_format/json_schema",
     ),
 ]
 

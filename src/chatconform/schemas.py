@@ -43,16 +43,42 @@ def validator(dialect: str, name: str) -> jsonschema.protocols.Validator:
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
+def _escape(part: object) -> str:
+    return "/" + str(part).replace("~", "~0").replace("/", "~1")
+
+
 def _pointer(error: ValidationError) -> str:
-    return "".join(
-        "/" + str(part).replace("~", "~0").replace("/", "~1") for part in error.absolute_path
+    return "".join(_escape(part) for part in error.absolute_path)
+
+
+def _missing(error: ValidationError) -> str | None:
+    """The property a ``required`` error is about (jsonschema reports one error per key)."""
+    if error.validator != "required" or not isinstance(error.instance, dict):
+        return None
+    return next(
+        (
+            key
+            for key in error.validator_value
+            if key not in error.instance and error.message == f"{key!r} is a required property"
+        ),
+        None,
     )
+
+
+def _leaf(error: ValidationError) -> tuple[str, str]:
+    """(pointer, message) of one error; a missing key is pointed at where it belongs, so
+    two keys missing from one object are two places, and a rule about one of them
+    (finish_reason absent, say) is at the same place as the schema error."""
+    missing = _missing(error)
+    if missing is not None:
+        return _pointer(error) + _escape(missing), error.message
+    return _pointer(error), error.message
 
 
 def _specific(error: ValidationError) -> list[tuple[str, str]]:
     """Replace an anyOf/oneOf failure by the errors of the one branch whose type fits, if any."""
     if not error.context:
-        return [(_pointer(error), error.message)]
+        return [_leaf(error)]
     branches: dict[object, list[ValidationError]] = {}
     for sub in error.context:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
@@ -69,15 +95,30 @@ def _specific(error: ValidationError) -> list[tuple[str, str]]:
     if not fitting:
         types = " or ".join(repr(t) for t in misfits.values())
         return [(_pointer(error), f"{error.instance!r} is not of type {types}")]
-    best = best_match([error])
-    return [(_pointer(best), best.message)]
+    return [_leaf(best_match([error]))]
 
 
 def schema_errors(dialect: str, name: str, instance: object) -> list[tuple[str, str]]:
     """(JSON pointer, message) for every validation error, sorted by pointer ("" is the root).
 
     An anyOf/oneOf failure is replaced by the errors of the branch matching the instance's
-    type, or else by jsonschema's best_match, so messages name the real problem.
+    type, or else by jsonschema's best_match, so messages name the real problem. A missing
+    required key is reported at its own pointer (``/choices/0/finish_reason``), not at the
+    object that lacks it.
     """
     errors = validator(dialect, name).iter_errors(instance)
     return sorted({leaf for error in errors for leaf in _specific(error)})
+
+
+def value_at(instance: object, pointer: str) -> object:
+    """The value a JSON pointer of ``schema_errors`` names; raises KeyError when there is none."""
+    value = instance
+    for raw in pointer.split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            raise KeyError(pointer)
+    return value

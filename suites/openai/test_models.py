@@ -20,6 +20,7 @@ def test_list_shape(openai: OpenAIProbe, case: CaseRecord) -> None:
     exchange = openai.get("models")
     openai.expect_success(exchange, chat=False)
     case.add(models.models_list_shape(exchange), exchange)
+    case.add(models.model_fields_present(exchange), exchange)
 
 
 @case(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from check_helpers import MODELS_URL, json_exchange, summary
+from check_helpers import MODELS_URL, http_exchange, json_exchange, summary
+from check_helpers import read as read_sample
 
 from chatconform.checks import models
 from chatconform.exchange import Exchange
@@ -42,6 +43,33 @@ def test_list_shape_flags_a_chat_completion() -> None:
     assert findings
     assert {f.rule for f in findings} == {"openai.models.list-shape"}
     assert {str(f.severity) for f in findings} == {"must"}
+
+
+def test_list_shape_leaves_missing_created_and_owned_by_to_model_fields() -> None:
+    exchange = _models("bodies/models_list_fields_missing.json")
+    assert models.models_list_shape(exchange) == []
+    findings = models.model_fields_present(exchange)
+    assert summary(findings) == [
+        ("openai.models.model-fields", "should", "/data/1/created"),
+        ("openai.models.model-fields", "should", "/data/1/owned_by"),
+    ]
+    assert "no created on 'local-llama' and 1 more (of 3 models)" in findings[0].message
+    assert "no owned_by on 'local-llama' (of 3 models)" in findings[1].message
+
+
+def test_list_shape_still_flags_a_created_that_is_not_an_integer() -> None:
+    payload = json.loads(read_sample("models_list.json"))
+    payload["data"][0]["created"] = "2024-07-18"
+    exchange = http_exchange(json.dumps(payload).encode(), request=None, url=MODELS_URL)
+    assert summary(models.models_list_shape(exchange)) == [
+        ("openai.models.list-shape", "must", "/data/0/created")
+    ]
+    assert models.model_fields_present(exchange) == []
+
+
+@pytest.mark.parametrize("name", ["models_list.json", "bodies/models_list_dated_snapshots.json"])
+def test_model_fields_accepts_complete_models(name: str) -> None:
+    assert models.model_fields_present(_models(name)) == []
 
 
 # --- configured_models_listed -------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from check_helpers import (
@@ -15,6 +16,8 @@ from check_helpers import (
 )
 
 from chatconform.checks import response
+from chatconform.exchange import Exchange
+from chatconform.finding import Finding, deduplicate
 
 NOW = 1_763_800_000.0  # 2025-11-22, the samples' time
 
@@ -63,13 +66,81 @@ def test_response_schema_flags_a_message_without_role() -> None:
     findings = response.response_matches_schema(
         json_exchange("bodies/response_message_role_missing.json")
     )
-    assert summary(findings) == [("openai.response.schema", "must", "/choices/0/message")]
+    assert summary(findings) == [("openai.response.schema", "must", "/choices/0/message/role")]
     assert "'role' is a required property" in findings[0].message
 
 
 def test_response_schema_ignores_a_body_that_is_not_an_object() -> None:
     # response_is_json reports it; the schema check has nothing to point into.
     assert response.response_matches_schema(json_exchange("bodies/response_json_array.json")) == []
+
+
+# --- what clients tolerate: should rules in place of the schema's must --------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["response_basic.json", "response_tool_calls.json", "bodies/response_two_choices.json"]
+)
+def test_faithful_responses_have_their_null_fields(name: str) -> None:
+    assert response.null_fields_present(json_exchange(name)) == []
+    assert response.optional_fields_not_null(json_exchange(name)) == []
+
+
+def test_null_field_absent_flags_missing_refusal_and_logprobs() -> None:
+    exchange = json_exchange("bodies/response_refusal_logprobs_absent.json")
+    findings = response.null_fields_present(exchange)
+    assert summary(findings) == [
+        ("openai.response.null-field-absent", "should", "/choices/0/logprobs"),
+        ("openai.response.null-field-absent", "should", "/choices/0/message/refusal"),
+    ]
+    assert "'refusal' is a required property" in findings[1].message
+
+
+def test_optional_field_null_flags_nulls_where_the_spec_omits() -> None:
+    findings = response.optional_fields_not_null(
+        json_exchange("bodies/response_optional_fields_null.json")
+    )
+    assert summary(findings) == [
+        ("openai.response.optional-field-null", "should", "/choices/0/message/function_call"),
+        ("openai.response.optional-field-null", "should", "/choices/0/message/tool_calls"),
+        ("openai.response.optional-field-null", "should", "/system_fingerprint"),
+        (
+            "openai.response.optional-field-null",
+            "should",
+            "/usage/completion_tokens_details/audio_tokens",
+        ),
+        ("openai.response.optional-field-null", "should", "/usage/prompt_tokens_details"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [
+        ("bodies/response_refusal_logprobs_absent.json", response.null_fields_present),
+        ("bodies/response_optional_fields_null.json", response.optional_fields_not_null),
+    ],
+)
+def test_a_tolerated_deviation_is_a_should_in_place_of_the_schema_must(
+    name: str, check: Callable[[Exchange], list[Finding]]
+) -> None:
+    exchange = json_exchange(name)
+    schema = response.response_matches_schema(exchange)
+    named = check(exchange)
+    assert schema, "the strict schema rejects it"
+    assert {f.location for f in schema} == {f.location for f in named}
+    assert summary(deduplicate([*schema, *named])) == summary(named)
+
+
+def test_optional_field_null_leaves_required_fields_and_usage_to_other_rules() -> None:
+    # A null id is a must (the schema's); a null usage is openai.usage.present's.
+    payload = sample("response_basic.json")
+    payload["id"] = None
+    payload["usage"] = None
+    payload["choices"][0]["message"]["refusal"] = None
+    exchange = http_exchange(json.dumps(payload).encode())
+    assert response.optional_fields_not_null(exchange) == []
+    assert response.null_fields_present(exchange) == []
+    assert {f.location for f in response.response_matches_schema(exchange)} == {"/id", "/usage"}
 
 
 # --- finish_reason_in_enum ----------------------------------------------------------------------

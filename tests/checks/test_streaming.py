@@ -51,6 +51,8 @@ STREAM_CHECKS: dict[str, Callable[[Exchange], list[Finding]]] = {
     ),
     "pseudo-streaming": streaming.delivered_incrementally,
     "error-event": streaming.no_error_event,
+    "finish-reason-absent": streaming.finish_reason_key_present,
+    "optional-field-null": response.optional_fields_not_null,
     "created-unit": response.created_in_seconds,
     "model-mismatch": response.model_matches_request,
     "usage-consistent": _usage_consistent,
@@ -107,7 +109,7 @@ FLAGGED: list[tuple[str, Callable[[Exchange], list[Finding]], list[tuple[str, st
     (
         "stream_choice_index_missing.sse",
         streaming.chunks_match_schema,
-        [("openai.stream.chunk-schema", "must", "/events/0/choices/0")],
+        [("openai.stream.chunk-schema", "must", "/events/0/choices/0/index")],
     ),
     (
         "stream_chunk_object_wrong.sse",
@@ -148,6 +150,30 @@ FLAGGED: list[tuple[str, Callable[[Exchange], list[Finding]], list[tuple[str, st
         "stream_finish_reason_missing.sse",
         streaming.finish_reason_once_at_end,
         [("openai.stream.finish-reason", "must", "/events/12/choices/0/finish_reason")],
+    ),
+    (
+        "stream_finish_reason_absent.sse",
+        streaming.finish_reason_key_present,
+        [("openai.stream.finish-reason-absent", "should", "/events/0/choices/0/finish_reason")],
+    ),
+    (
+        "stream_optional_fields_null.sse",
+        response.optional_fields_not_null,
+        [
+            (
+                "openai.response.optional-field-null",
+                "should",
+                "/events/0/choices/0/delta/function_call",
+            ),
+            (
+                "openai.response.optional-field-null",
+                "should",
+                "/events/0/choices/0/delta/tool_calls",
+            ),
+            ("openai.response.optional-field-null", "should", "/events/0/system_fingerprint"),
+            # role is null from the second delta on
+            ("openai.response.optional-field-null", "should", "/events/1/choices/0/delta/role"),
+        ],
     ),
     (
         "stream_no_done.sse",
@@ -214,6 +240,68 @@ def test_deduplicate_keeps_the_specific_chunk_object_finding() -> None:
     assert len(findings) == 2
     assert summary(deduplicate(findings)) == [
         ("openai.stream.chunk-object", "must", "/events/0/object")
+    ]
+
+
+# What clients tolerate: a should rule at the place where the strict schema reports it.
+TOLERATED = [
+    ("stream_finish_reason_absent.sse", streaming.finish_reason_key_present),
+    ("stream_optional_fields_null.sse", response.optional_fields_not_null),
+]
+
+
+@pytest.mark.parametrize(("name", "check"), TOLERATED, ids=[n for n, _ in TOLERATED])
+def test_a_tolerated_deviation_is_a_should_in_place_of_the_schema_must(
+    name: str, check: Callable[[Exchange], list[Finding]]
+) -> None:
+    exchange = stream_exchange(name)
+    schema = streaming.chunks_match_schema(exchange)
+    named = check(exchange)
+    assert schema, "the strict schema rejects it"
+    assert {f.location for f in schema} == {f.location for f in named}
+    assert {str(f.severity) for f in named} == {"should"}
+    assert summary(deduplicate([*schema, *named])) == summary(named)
+
+
+def test_finish_reason_absent_from_the_last_chunk_is_the_finish_reason_rules() -> None:
+    # No chunk carries finish_reason: the earlier chunks are a should, the last a must.
+    chunks = [
+        json.loads(line[6:])
+        for line in read("stream_finish_reason_absent.sse").decode().split("\n\n")
+        if line.startswith("data: {")
+    ]
+    del chunks[-1]["choices"][0]["finish_reason"]
+    exchange = sse_exchange(sse_bytes(chunks), request=PLAIN_STREAM_REQUEST)
+    assert summary(streaming.finish_reason_key_present(exchange)) == [
+        ("openai.stream.finish-reason-absent", "should", "/events/0/choices/0/finish_reason")
+    ]
+    assert summary(streaming.finish_reason_once_at_end(exchange)) == [
+        ("openai.stream.finish-reason", "must", "/events/12/choices/0/finish_reason")
+    ]
+    findings = [
+        *streaming.chunks_match_schema(exchange),
+        *streaming.finish_reason_key_present(exchange),
+    ]
+    assert summary(deduplicate(findings)) == [
+        ("openai.stream.finish-reason-absent", "should", "/events/0/choices/0/finish_reason")
+    ]
+
+
+def test_finish_reason_absent_is_reported_per_position_in_the_choices_array() -> None:
+    chunks = [
+        {
+            "choices": [
+                {"index": 0, "delta": {"content": "a"}},
+                {"index": 1, "delta": {"content": "b"}},
+            ]
+        },
+        {"choices": [{"index": 1, "delta": {}, "finish_reason": "stop"}]},
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    ]
+    findings = streaming.finish_reason_key_present(sse_exchange(sse_bytes(chunks)))
+    assert [f.location for f in findings] == [
+        "/events/0/choices/0/finish_reason",
+        "/events/0/choices/1/finish_reason",
     ]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from chatconform.checks import Violation, check, expected
 from chatconform.exchange import Exchange, clip
-from chatconform.schemas import schema_errors
+from chatconform.schemas import schema_errors, value_at
 from chatconform.stream import choice_entries, parse
 
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
@@ -19,6 +19,21 @@ _CREATED_FUTURE_S = 86400
 # Suffixes that name a snapshot or alias of the same model, stripped repeatedly.
 _VARIANT_SUFFIX = re.compile(
     r"(-\d{4}-\d{2}-\d{2}|-\d{8}|-\d{4}|-latest|-preview|:latest|@[\w.-]+|-v\d+(:\d+)?)$"
+)
+# Keys the spec requires with a nullable value, that compatible servers leave out
+# (llama.cpp, Ollama, translation layers): every official SDK defaults them to None.
+_NULL_REQUIRED = re.compile(r"/choices/\d+/(logprobs|message/refusal)")
+# Optional fields the spec types without null, that compatible servers send as null
+# (LiteLLM and relays that serialise pydantic models with their None fields; vLLM's
+# usage details; OpenAI itself for system_fingerprint at times): the official SDKs
+# and the Vercel AI SDK read null as absent. /usage is openai.usage.present's.
+_NULL_OPTIONAL = re.compile(
+    r"/system_fingerprint"
+    r"|/choices/\d+/message/(tool_calls|function_call|annotations)"
+    r"|/choices/\d+/delta/(role|tool_calls|function_call)"
+    r"|/choices/\d+/delta/tool_calls/\d+/(id|type|function/name|function/arguments)"
+    r"|/choices/\d+/delta/function_call/(name|arguments)"
+    r"|/usage/(completion|prompt)_tokens_details(/[^/]+)?"
 )
 
 
@@ -148,6 +163,75 @@ def model_matches_request(exchange: Exchange) -> Iterator[Violation]:
             expected(f"model {requested!r} or a snapshot of it", repr(served)),
             location=_at(exchange, "/model"),
             evidence=exchange.excerpt(),
+        )
+
+
+def _required_absent(pointer: str, message: str) -> bool:
+    return (
+        message.endswith("is a required property") and _NULL_REQUIRED.fullmatch(pointer) is not None
+    )
+
+
+@check("openai.response.null-field-absent")
+def null_fields_present(exchange: Exchange) -> Iterator[Violation]:
+    """choices[].logprobs and message.refusal are present, null when empty (CreateChatCompletionResponse).
+
+    Reported at the pointer of the missing key, where the response schema reports
+    it, so this should finding takes that place.
+    """
+    payload = None if exchange.streamed else exchange.json_or_none()
+    if not isinstance(payload, dict):
+        return
+    for pointer, message in schema_errors("openai", "chat_response", payload):
+        if _required_absent(pointer, message):
+            field = pointer.rsplit("/", 1)[-1]
+            yield Violation(
+                expected(f"{field}: null (the key is required; its value may be null)", message),
+                location=pointer,
+                evidence=exchange.excerpt(),
+            )
+
+
+def _null_optional(instance: object, pointer: str) -> bool:
+    """Whether a schema error at ``pointer`` is an optional field sent as null."""
+    if _NULL_OPTIONAL.fullmatch(pointer) is None:
+        return False
+    try:
+        return value_at(instance, pointer) is None
+    except KeyError:
+        return False
+
+
+@check("openai.response.optional-field-null")
+def optional_fields_not_null(exchange: Exchange) -> Iterator[Violation]:
+    """Optional fields the spec types without null are omitted, not null (chat object and chunk).
+
+    Reported at the pointers where the schema reports them (for a stream, in the
+    first event showing each), so this should finding takes those places.
+    """
+    if exchange.streamed:
+        name, documents = "chat_chunk", parse(exchange).chunks
+    else:
+        name, documents = "chat_response", [(None, exchange.json_or_none())]
+    first: dict[str, int | None] = {}
+    for i, document in documents:
+        if not isinstance(document, dict):
+            continue
+        for pointer, _ in schema_errors("openai", name, document):
+            if pointer not in first and _null_optional(document, pointer):
+                first[pointer] = i
+    for pointer, i in first.items():
+        if i is None:
+            where, evidence = pointer, exchange.excerpt()
+        else:
+            where, evidence = (
+                f"/events/{i}{pointer}",
+                f"[{i}] data: {clip(exchange.events[i].data, 600)}",
+            )
+        yield Violation(
+            expected(f"{pointer.lstrip('/')} omitted when it has no value", "null"),
+            location=where,
+            evidence=evidence,
         )
 
 

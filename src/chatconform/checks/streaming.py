@@ -87,6 +87,32 @@ def chunks_match_schema(exchange: Exchange) -> Iterator[Violation]:
         )
 
 
+@check("openai.stream.finish-reason-absent")
+def finish_reason_key_present(exchange: Exchange) -> Iterator[Violation]:
+    """Every chunk choice carries finish_reason, null until its last chunk (CreateChatCompletionStreamResponse).
+
+    Reported where the chunk schema reports the missing key (the first event
+    lacking it, per position in the choices array), so this should finding takes
+    that place. A last chunk without finish_reason is openai.stream.finish-reason's.
+    """
+    chunks = parse(exchange).chunks
+    last = {choice_index(e): (i, j) for i, chunk in chunks for j, e in choice_entries(chunk)}
+    absent: dict[int, list[int]] = {}
+    for i, chunk in chunks:
+        for j, entry in choice_entries(chunk):
+            if "finish_reason" not in entry and last[choice_index(entry)] != (i, j):
+                absent.setdefault(j, []).append(i)
+    for j, where in absent.items():
+        yield Violation(
+            expected(
+                "finish_reason: null on every chunk before the last of a choice",
+                f"no finish_reason key in {_summarize(where)}",
+            ),
+            location=f"/events/{where[0]}/choices/{j}/finish_reason",
+            evidence=_events_excerpt(exchange, where[0]),
+        )
+
+
 @check("openai.stream.chunk-object")
 def chunk_object_is_chunk(exchange: Exchange) -> Iterator[Violation]:
     """object is always chat.completion.chunk (chat streaming reference)."""
