@@ -133,6 +133,51 @@ def test_secret_cut_by_truncation_is_redacted() -> None:
     assert exchange.body == b"x" * 10 + REDACTED.encode()
 
 
+def test_secret_beginning_where_reading_stopped_is_redacted() -> None:
+    # Not truncated by size: a stream cut by the suite or a stall ends anywhere too.
+    handler, _ = answers(httpx.Response(200, content=iter([b"data: x", SECRET[:10].encode()])))
+    with mock_client(handler) as client:
+        exchange = client.request("POST", "x", stream=True)
+    assert not exchange.truncated
+    assert exchange.body == b"data: x" + REDACTED.encode()
+    assert exchange.unterminated_tail == "data: x" + REDACTED
+
+
+def test_secret_echoed_json_escaped_is_redacted_and_the_body_stays_json() -> None:
+    slashy = "sk-test/0123+456789abcdef"
+    slash_escaped = slashy.replace("/", "\\/")
+    all_escaped = "".join(f"\\u{ord(c):04X}" for c in slashy)
+    handler, _ = answers(
+        httpx.Response(200, content=f'{{"a": "{slash_escaped}", "b": "{all_escaped}"}}')
+    )
+    with mock_client(handler, redactor=Redactor([slashy])) as client:
+        exchange = client.request("GET", "x")
+    assert exchange.json() == {"a": REDACTED, "b": REDACTED}
+
+
+def test_secret_split_across_deltas_is_cut_out_of_events_and_body() -> None:
+    pieces = ["5 (key:", f" {SECRET[:6]}", SECRET[6:12], f"{SECRET[12:]})"]
+    events = [
+        f'data: {{"choices":[{{"delta":{{"content":{json.dumps(p)}}}}}]}}\n\n'.encode()
+        for p in pieces
+    ]
+    handler, _ = answers(sse_response(*events, b"data: [DONE]\n\n"))
+    with mock_client(handler) as client:
+        exchange = client.request("POST", "x", stream=True)
+    contents = [json.loads(e.data)["choices"][0]["delta"]["content"] for e in exchange.events[:-1]]
+    assert "".join(contents) == f"5 (key: {REDACTED})"
+    assert SECRET[6:12].encode() not in exchange.body
+    assert exchange.body.endswith(b"data: [DONE]\n\n")
+
+
+def test_credential_in_the_url_is_sent_but_recorded_redacted() -> None:
+    handler, seen = answers(httpx.Response(200))
+    with mock_client(handler) as client:
+        exchange = client.request("GET", "models?key=AIza-other-credential")
+    assert seen[0].url.params["key"] == "AIza-other-credential"
+    assert "AIza" not in exchange.request.url and REDACTED in exchange.request.url
+
+
 def test_credential_header_with_another_key_is_replaced() -> None:
     handler, seen = answers(httpx.Response(401))
     with mock_client(handler) as client:

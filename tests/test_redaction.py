@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import string
+import time
+
 import pytest
+from hypothesis import assume, given, note, settings
+from hypothesis import strategies as st
 
 from chatconform.redaction import OTHER_CREDENTIAL, REDACTED, SECRET_HEADERS, Redactor
 
@@ -53,3 +59,205 @@ def test_cut_bytes_also_removes_a_secret_beginning_left_at_the_cut() -> None:
     assert redactor.cut_bytes(f"{KEY} x".encode()) == f"{REDACTED} x".encode()
     # Fewer than four characters of a key are not a leak worth mangling evidence for.
     assert redactor.cut_bytes(b"say sk-") == b"say sk-"
+
+
+# --- a key in every encoding a provider may echo it in ----------------------------
+
+SLASHY = "sk-cc/Leak+Test_0123456789abcdef"
+
+
+def _unicode(text: str, template: str = "\\u{:04x}") -> str:
+    return "".join(template.format(ord(c)) for c in text)
+
+
+ENCODINGS = {
+    "json-slash": SLASHY.replace("/", "\\/"),
+    "json-unicode-lower": _unicode(SLASHY),
+    "json-unicode-upper": _unicode(SLASHY, "\\u{:04X}"),
+    "json-unicode-some": SLASHY[:5] + _unicode(SLASHY[5:9]) + SLASHY[9:],
+    "json-in-json-slash": SLASHY.replace("/", "\\\\\\/"),
+    "json-in-json-unicode": SLASHY.replace("/", "\\\\u002f"),
+    "percent-all-upper": "".join(f"%{ord(c):02X}" for c in SLASHY),
+    "percent-all-lower": "".join(f"%{ord(c):02x}" for c in SLASHY),
+    "percent-reserved": "sk%2Dcc%2FLeak%2BTest%5F0123456789abcdef",
+    "percent-mixed-case": "sk-cc%2fLeak%2BTest_0123456789abcdef",
+    "percent-twice": "sk-cc%252FLeak%252BTest_0123456789abcdef",
+    "html-hex": "sk-cc&#x2F;Leak&#X2b;Test_0123456789abcdef",
+    "html-decimal": "sk-cc&#47;Leak&#043;Test_0123456789abcdef",
+    "everything-at-once": "%73k\\u002dcc\\/L&#101;ak%2bTest_0123456789abcd\\u0065f",
+}
+
+
+@pytest.mark.parametrize("encoded", ENCODINGS.values(), ids=ENCODINGS.keys())
+def test_every_encoding_of_the_key_is_redacted_in_text_and_bytes(encoded: str) -> None:
+    redactor = Redactor([SLASHY])
+    assert redactor.text(f"key: {encoded}.") == f"key: {REDACTED}."
+    assert redactor.bytes(f'{{"k": "{encoded}"}}'.encode()) == f'{{"k": "{REDACTED}"}}'.encode()
+
+
+def test_a_json_body_with_an_escaped_key_stays_json() -> None:
+    body = json.dumps({"content": f"5 (debug key: {SLASHY})"}).replace("/", "\\/")
+    assert json.loads(Redactor([SLASHY]).bytes(body.encode())) == {
+        "content": f"5 (debug key: {REDACTED})"
+    }
+
+
+def test_secrets_that_overlap_are_both_redacted() -> None:
+    redactor = Redactor(["abcd1234", "1234wxyz"])
+    assert redactor.text("x abcd1234wxyz y") == f"x {REDACTED} y"
+    assert redactor.bytes(b"1234wxyz abcd1234") == f"{REDACTED} {REDACTED}".encode()
+
+
+def test_a_longer_run_of_escapes_than_json_nests_is_no_match_and_no_slowdown() -> None:
+    redactor = Redactor([SLASHY])
+    started = time.perf_counter()
+    backslashes = b"\\" * (4 * 1024 * 1024)
+    assert redactor.bytes(backslashes) == backslashes
+    # Linear: a quadratic scan of 4 MB would take minutes, not a couple of seconds.
+    assert time.perf_counter() - started < 5
+    assert redactor.text("sk-cc" + "\\" * 9 + "/Leak") == "sk-cc" + "\\" * 9 + "/Leak"
+
+
+# --- credentials in URL query strings ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "redacted"),
+    [
+        ("https://h/v1/usage?api_key=abc123", f"https://h/v1/usage?api_key={REDACTED}"),
+        ("https://h/x?a=1&key=AIza-xyz&b=2", f"https://h/x?a=1&key={REDACTED}&b=2"),
+        ("https://h/x?access_token=t.t.t#frag", f"https://h/x?access_token={REDACTED}#frag"),
+        ("https://h/x?token=t&apikey=k", f"https://h/x?token={REDACTED}&apikey={REDACTED}"),
+        ("https://h/b?sv=1&sig=a%2Bb%3D", f"https://h/b?sv=1&sig={REDACTED}"),
+        ("https://h/o?X-Amz-Signature=ff00", f"https://h/o?X-Amz-Signature={REDACTED}"),
+        ("https://h/x?API-KEY=abc", f"https://h/x?API-KEY={REDACTED}"),
+        ("<a href='/u?a=1&amp;token=s3'>", f"<a href='/u?a=1&amp;token={REDACTED}'>"),
+        ("https:\\/\\/h\\/x?key=a\\/b", f"https:\\/\\/h\\/x?key={REDACTED}"),
+        ("/login?next=%2Fx%3Fapi_key%3Dsecret", f"/login?next=%2Fx%3Fapi_key%3D{REDACTED}"),
+        # Not credentials: a parameter that only ends like one, or no query string at all.
+        ("https://h/x?monkey=1&max_tokens=5", "https://h/x?monkey=1&max_tokens=5"),
+        ("set max_tokens=5 and key=value", "set max_tokens=5 and key=value"),
+    ],
+)
+def test_credentials_in_query_strings_are_redacted_whatever_their_value(
+    url: str, redacted: str
+) -> None:
+    assert Redactor().text(url) == redacted
+    assert Redactor().bytes(url.encode()) == redacted.encode()
+
+
+def test_a_redirect_location_loses_its_credential() -> None:
+    headers = Redactor().headers({"Location": "https://h/v1/models?key=abc&x=1"})
+    assert headers == {"Location": f"https://h/v1/models?key={REDACTED}&x=1"}
+
+
+# --- results: every string in a nested value -----------------------------------
+
+
+def test_value_redacts_every_string_of_a_result_and_keeps_the_rest() -> None:
+    result = {
+        "reason": f"stalled after {SLASHY}",
+        "findings": [{"message": f"Received: '{SLASHY}'", "exchange": 0}],
+        "media": {"answer": ENCODINGS["json-slash"], "thumbnails": ("a", SLASHY)},
+        SLASHY: None,
+        "attempts": 2,
+        "raw": SLASHY.encode(),
+    }
+    assert Redactor([SLASHY]).value(result) == {
+        "reason": f"stalled after {REDACTED}",
+        "findings": [{"message": f"Received: '{REDACTED}'", "exchange": 0}],
+        "media": {"answer": REDACTED, "thumbnails": ("a", REDACTED)},
+        REDACTED: None,
+        "attempts": 2,
+        "raw": REDACTED.encode(),
+    }
+
+
+# --- streams: a key spelt out over several deltas --------------------------------
+
+
+def _delta(text: str) -> str:
+    return json.dumps({"choices": [{"index": 0, "delta": {"content": text}}]})
+
+
+def test_a_key_split_across_deltas_is_cut_out_of_events_and_body() -> None:
+    pieces = ["5 (key: ", SLASHY[:4], SLASHY[4:9], SLASHY[9:], ")"]
+    datas = [_delta(p) for p in pieces]
+    body = "".join(f"data: {d}\r\n\r\n" for d in [*datas, "[DONE]"]).encode()
+    redactor = Redactor([SLASHY])
+    masked, masked_body = redactor.stream(datas, body)
+    contents = [json.loads(d)["choices"][0]["delta"]["content"] for d in masked]
+    assert contents == ["5 (key: ", REDACTED, "", "", ")"]
+    assert masked_body == "".join(f"data: {d}\r\n\r\n" for d in [*masked, "[DONE]"]).encode()
+    assert SLASHY[4:9].encode() not in masked_body
+
+
+def test_pieces_written_escaped_are_found_in_the_body() -> None:
+    datas = [_delta(SLASHY[:6]), _delta(SLASHY[6:])]
+    body = "".join(f"data: {d}\n\n" for d in datas).replace("/", "\\/").encode()
+    _, masked_body = Redactor([SLASHY]).stream(datas, body)
+    assert b"Leak" not in masked_body and b"sk-cc" not in masked_body
+    assert masked_body.count(b"data: ") == 2
+
+
+def test_a_stream_without_a_split_key_is_left_alone() -> None:
+    datas = [_delta("sk-cc"), _delta(" is a prefix"), "not json", "[DONE]", _delta("/Leak")]
+    body = b"".join(f"data: {d}\n\n".encode() for d in datas)
+    assert Redactor([SLASHY]).stream(datas, body) == (datas, body)
+    assert Redactor().stream(datas, body) == (datas, body)
+
+
+def test_cut_bytes_finds_an_encoded_beginning_and_a_half_written_escape() -> None:
+    redactor = Redactor([SLASHY])
+    assert redactor.cut_bytes(b'"k": "sk-cc\\/Le') == b'"k": "' + REDACTED.encode()
+    assert redactor.cut_bytes(b"x " + _unicode(SLASHY[:5]).encode() + b"\\u00") == (
+        b"x " + REDACTED.encode()
+    )
+    assert redactor.cut_bytes(b"x sk-cc%2") == b"x " + REDACTED.encode()
+    assert redactor.cut_bytes(b"x sk-c and more") == b"x sk-c and more"
+
+
+# --- properties ------------------------------------------------------------------
+
+KEY_CHARS = string.ascii_letters + string.digits + "-_./+~:="
+# Nothing here can continue a key or start an escape, so a redacted key's edges are exact.
+AROUND_CHARS = " !,()"
+
+
+def _forms(char: str) -> list[str]:
+    forms = [char, f"\\u{ord(char):04x}", f"\\u{ord(char):04X}", f"%{ord(char):02X}"]
+    forms += [f"%{ord(char):02x}", f"&#x{ord(char):x};", f"&#{ord(char)};"]
+    return [*forms, "\\/"] if char == "/" else forms
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    key=st.text(KEY_CHARS, min_size=4, max_size=40),
+    around=st.tuples(st.text(AROUND_CHARS), st.text(AROUND_CHARS)),
+    data=st.data(),
+)
+def test_property_every_encoding_of_a_key_is_redacted(
+    key: str, around: tuple[str, str], data: st.DataObject
+) -> None:
+    encoded = "".join(data.draw(st.sampled_from(_forms(c))) for c in key)
+    note(f"encoded: {encoded!r}")
+    before, after = around
+    redactor = Redactor([key])
+    assert redactor.text(before + encoded + after) == before + REDACTED + after
+    assert redactor.bytes(f"{before}{encoded}{after}".encode()) == (
+        f"{before}{REDACTED}{after}".encode()
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.text(KEY_CHARS, min_size=4, max_size=40), data=st.data())
+def test_property_text_without_the_key_is_unchanged(key: str, data: st.DataObject) -> None:
+    pieces = st.one_of(
+        st.text(AROUND_CHARS + string.ascii_letters),
+        st.integers(0, len(key) - 1).flatmap(lambda n: st.just(key[n:]) | st.just(key[:n])),
+    )
+    text = "".join(data.draw(st.lists(pieces, max_size=8)))
+    assume(key not in text)
+    note(f"text: {text!r}")
+    assert Redactor([key]).text(text) == text
+    assert Redactor([key]).bytes(text.encode()) == text.encode()
