@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,9 @@ def test_a_refused_key_is_reported_before_the_run(capsys: pytest.CaptureFixture[
             ],
             "--fault applies to the embedded reference",
         ),
+        (["--fail-on", "fail,nonsense"], "--fail-on: unknown verdict 'nonsense'; choose from"),
+        (["--fail-on", "pass"], "--fail-on: unknown verdict 'pass'"),
+        (["--fail-on", ","], "--fail-on: no verdict; choose from non_strict, fail"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(
@@ -138,6 +142,52 @@ def test_run_writes_results_report_and_junit() -> None:
     assert {p.name for p in run_dir.iterdir()} >= {"results.json", "report.html", "junit.xml"}
     assert "models             pass" in out
     assert f"report: {run_dir / 'report.html'}" in out
+    results = json.loads((run_dir / "results.json").read_text())
+    cases = len(results["cases"])
+    assert f"\noutcome: {cases} passed\n" in out
+    junit = junit_counts(run_dir)
+    assert junit == {"tests": str(cases), "failures": "0", "errors": "0", "skipped": "0"}
+
+
+def junit_counts(run_dir: Path) -> dict[str, str | None]:
+    suite = ET.parse(run_dir / "junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    return {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")}
+
+
+STALLS = ("run", "--fault", "stream-stalls", "--only", "streaming", "--timeout", "1.5")
+
+
+def test_a_run_that_judged_nothing_says_so_everywhere_and_exits_0() -> None:
+    done = run_cli(*STALLS)
+    assert done.returncode == 0, done.stdout + done.stderr
+    run_dir = next(Path("reports").glob("*-reference+stream-stalls"))
+    results = json.loads((run_dir / "results.json").read_text())
+    cases = len(results["cases"])
+    assert cases >= 10 and {c["verdict"] for c in results["cases"]} == {"inconclusive"}
+    assert f"\noutcome: Nothing judged: {cases} inconclusive\n" in done.stdout
+    assert f"{cases} skipped" in done.stdout and "passed" not in done.stdout
+    junit = junit_counts(run_dir)
+    assert junit == {"tests": str(cases), "failures": "0", "errors": "0", "skipped": str(cases)}
+    page = (run_dir / "report.html").read_text()
+    assert (
+        f'<p class="cc-headline cc-nothing_judged">Nothing judged: {cases} inconclusive</p>' in page
+    )
+    assert "No deviations found" not in page
+
+
+def test_fail_on_inconclusive_makes_a_stalled_run_exit_1() -> None:
+    done = run_cli(*STALLS, "--case", "openai/streaming/done-sentinel", "--fail-on", "inconclusive")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.endswith("exit code 1: 1 inconclusive (--fail-on inconclusive)\n")
+
+
+def test_fail_on_non_strict_makes_a_tolerated_deviation_exit_1() -> None:
+    args = ("run", "--fault", "created-in-ms", "--case", "openai/text/created-timestamp")
+    assert run_cli(*args, "--concurrency", "1", "--pace", "0").returncode == 0
+    done = run_cli(*args, "--concurrency", "1", "--pace", "0", "--fail-on", "fail,non_strict")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.endswith("exit code 1: 1 non_strict (--fail-on non_strict,fail)\n")
 
 
 def test_faults_lists_every_fault(capsys: pytest.CaptureFixture[str]) -> None:
@@ -291,3 +341,7 @@ def test_ctrl_c_stops_the_run_and_keeps_partial_results(tmp_path: Path) -> None:
     results = json.loads(next(Path("reports").glob("*/results.json")).read_text())
     assert results["complete"] is False
     assert {c["capability"] for c in results["cases"]} == {"models"}
+    suite = ET.parse(next(Path("reports").glob("*/junit.xml"))).getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == str(len(results["cases"]))
+    complete = suite.find("properties/property[@name='chatconform.complete']")
+    assert complete is not None and complete.get("value") == "false"

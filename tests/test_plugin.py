@@ -1,13 +1,18 @@
-"""The pytest plugin: verdicts become pytest outcomes and results.json, also under xdist."""
+"""The pytest plugin: verdicts become pytest outcomes, results.json and junit.xml, also
+under xdist, and the HTML report shows verdicts."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from chatconform.config import ProviderConfig
+from chatconform.verdict import Verdict
 
 pytest_plugins = ["pytester"]
 
@@ -74,7 +79,7 @@ def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["in-process", "xdist"])
 def test_verdicts_drive_outcomes_and_results(pytester: pytest.Pytester, workers: list[str]) -> None:
-    result, results = run(pytester, *workers)
+    result, results = run(pytester, "-rs", *workers)
     verdicts = {c["id"]: c["verdict"] for c in results["cases"]}
     assert verdicts == {
         "openai/text/clean": "pass",
@@ -88,8 +93,16 @@ def test_verdicts_drive_outcomes_and_results(pytester: pytest.Pytester, workers:
         "openai/errors/param[b]": "pass",
     }
     outcomes = result.parseoutcomes()
-    assert outcomes["failed"] == 2 and outcomes["skipped"] == 1 and outcomes["passed"] == 6
+    # Only judged cases pass; error fails; what could not be judged is skipped.
+    assert outcomes["failed"] == 2 and outcomes["skipped"] == 3 and outcomes["passed"] == 4
     assert result.ret == 1
+    result.stdout.fnmatch_lines_random(
+        [
+            "SKIPPED*inconclusive: rate limited: HTTP 429 after 3 attempts",
+            "SKIPPED*unsupported: refused with HTTP 400: streaming is not supported",
+            "SKIPPED*skipped: no model configured for vision",
+        ]
+    )
     summary = results["summary"]
     assert summary["capabilities"]["text"] == "fail"
     assert summary["capabilities"]["streaming"] == "inconclusive"
@@ -100,6 +113,71 @@ def test_verdicts_drive_outcomes_and_results(pytester: pytest.Pytester, workers:
     assert broken["findings"][0]["severity"] == "must"
     refused = next(c for c in results["cases"] if c["id"] == "openai/streaming/refused")
     assert refused["reason"] == "refused with HTTP 400: streaming is not supported"
+
+
+def test_junit_is_written_from_verdicts_beside_results(pytester: pytest.Pytester) -> None:
+    _, results = run(pytester)
+    root = ET.parse(pytester.path / "out" / "junit.xml").getroot()
+    verdicts = {
+        tc.get("name"): {p.get("name"): p.get("value") for p in tc.iter("property")}[
+            "chatconform.verdict"
+        ]
+        for tc in root.iter("testcase")
+    }
+    assert verdicts == {c["id"]: c["verdict"] for c in results["cases"]}
+    counts = {k: root.get(k) for k in ("tests", "failures", "errors", "skipped")}
+    assert counts == {"tests": "9", "failures": "1", "errors": "1", "skipped": "3"}
+
+
+def test_a_run_that_judged_nothing_does_not_fail_pytest(pytester: pytest.Pytester) -> None:
+    result, results = run(pytester, "-k", "limited")
+    assert [c["verdict"] for c in results["cases"]] == ["inconclusive"]
+    assert result.parseoutcomes() == {"skipped": 1, "deselected": 8}
+    assert result.ret == 0
+
+
+def html_rows(page: str) -> dict[str, tuple[str, str]]:
+    """The HTML report's rows as rendered by pytest-html: test -> (outcome, verdict cell)."""
+    blob = re.search(r'data-jsonblob="([^"]*)"', page)
+    assert blob is not None
+    data = json.loads(html.unescape(blob.group(1)))
+    rows = {}
+    for tests in data["tests"].values():
+        for test in tests:
+            verdict = next(c for c in test["resultsTableRow"] if "cc-verdict" in c)
+            rows[test["testId"].split("::")[-1]] = (test["result"], verdict)
+    return rows
+
+
+def test_the_html_report_shows_verdicts(pytester: pytest.Pytester) -> None:
+    run(pytester, "--html=out/report.html", "--self-contained-html")
+    page = (pytester.path / "out" / "report.html").read_text()
+    rows = html_rows(page)
+    assert rows["test_limited"] == (
+        "Skipped",
+        '<td class="col-verdict cc-verdict cc-inconclusive">inconclusive</td>',
+    )
+    assert {name: outcome for name, (outcome, _) in rows.items()} == {
+        "test_clean": "Passed",
+        "test_broken": "Failed",
+        "test_tolerated": "Passed",
+        "test_refused": "Skipped",
+        "test_limited": "Skipped",
+        "test_crashes": "Failed",
+        "test_not_configured": "Skipped",
+        "test_param[a]": "Passed",
+        "test_param[b]": "Passed",
+    }
+    # An error is failed for pytest, and told apart from a fail by its verdict cell.
+    assert rows["test_crashes"][1] == '<td class="col-verdict cc-verdict cc-error">error</td>'
+    assert rows["test_broken"][1] == '<td class="col-verdict cc-verdict cc-fail">fail</td>'
+    headline = "1 harness error, 1 failed, 1 non-strict, 3 passed, 1 inconclusive, 1 unsupported, 1 skipped"
+    assert f'<p class="cc-headline cc-error">{headline}</p>' in page
+    # The verdict filter: one checkbox per verdict, each hiding rows by their verdict cell.
+    for verdict in Verdict:
+        assert f'id="cc-show-{verdict}" checked>' in page
+        assert f"body:has(#cc-show-{verdict}:not(:checked)) #results-table" in page
+    assert '<th class="sortable" data-column-type="verdict">Verdict</th>' in page
 
 
 def test_a_failing_case_shows_its_findings_not_a_traceback(pytester: pytest.Pytester) -> None:

@@ -24,11 +24,15 @@ from chatconform.config import (
     validate,
 )
 from chatconform.paths import SUITES_DIR
-from chatconform.results import RESULTS_FILE, format_summary, public_url
+from chatconform.results import RESULTS_FILE, format_summary, public_url, verdict_counts
+from chatconform.verdict import Verdict
 
 REFERENCE_KEY_ENV = "CHATCONFORM_REFERENCE_KEY"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 PYTEST_INTERRUPTED = 2
+# What --fail-on may name: every verdict but pass, in the order of results.json.
+FAILABLE = tuple(str(v) for v in Verdict if v is not Verdict.PASS)
+FAIL_ON_DEFAULT = "fail,error"
 
 
 class UsageError(Exception):
@@ -100,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
         help="attempts of a semantic probe before judging (default 2)",
     )
     run.add_argument(
+        "--fail-on",
+        metavar="VERDICTS",
+        default=FAIL_ON_DEFAULT,
+        help=f"comma-separated verdicts that make the exit code 1 (default {FAIL_ON_DEFAULT}; "
+        f"choose from {','.join(FAILABLE)})",
+    )
+    run.add_argument(
         "--reports",
         type=Path,
         default=Path("reports"),
@@ -153,6 +164,7 @@ def _port(value: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     only = _capabilities(args.only)
+    fail_on = _fail_on(args.fail_on)
     if args.attempts < 1:
         raise UsageError("--attempts must be at least 1")
     overrides = Overrides(
@@ -177,7 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         provider_file = run_dir / "provider.json"
         provider_file.write_text(provider.to_json(), encoding="utf-8")
         code = _pytest(provider, run_dir, provider_file, only, args.case, args.attempts)
-    return _finish(run_dir, code)
+    return _finish(run_dir, code, fail_on)
 
 
 def _capabilities(value: str | None) -> list[str]:
@@ -190,6 +202,15 @@ def _capabilities(value: str | None) -> list[str]:
             f"unknown capability {unknown[0]!r}; choose from {', '.join(CAPABILITIES)}"
         )
     return names
+
+
+def _fail_on(value: str) -> frozenset[str]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in FAILABLE]
+    if unknown or not names:
+        what = f"unknown verdict {unknown[0]!r}" if unknown else "no verdict"
+        raise UsageError(f"--fail-on: {what}; choose from {', '.join(FAILABLE)}")
+    return frozenset(names)
 
 
 def _start_reference(
@@ -286,7 +307,6 @@ def _pytest(
         f"--cc-attempts={attempts}",
         f"--html={run_dir / 'report.html'}",
         "--self-contained-html",
-        f"--junitxml={run_dir / 'junit.xml'}",
         "-q",
         "--no-header",
         "--tb=short",
@@ -305,7 +325,8 @@ def _pytest(
     return int(pytest.main(args))
 
 
-def _finish(run_dir: Path, code: int) -> int:
+def _finish(run_dir: Path, code: int, fail_on: frozenset[str]) -> int:
+    """The exit code, from the verdicts in results.json and ``--fail-on``."""
     results_file = run_dir / RESULTS_FILE
     if code == PYTEST_INTERRUPTED:
         partial = f"; partial results in {results_file}" if results_file.exists() else ""
@@ -325,8 +346,22 @@ def _finish(run_dir: Path, code: int) -> int:
     print(format_summary(results))
     print(f"report: {run_dir / 'report.html'}")
     print(f"results: {results_file}")
-    failed = any(c["verdict"] in ("fail", "error") for c in results["cases"])
-    return EXIT_FAILED if failed or code == 1 else EXIT_OK
+    counts = verdict_counts(results)
+    if code == 1 and not counts[Verdict.FAIL] and not counts[Verdict.ERROR]:
+        # pytest failed something that is no case (a fixture's teardown, say): the
+        # harness broke, and no verdict says so.
+        print(
+            "chatconform: pytest reported a failure outside any case; counted as an error",
+            file=sys.stderr,
+        )
+        counts[Verdict.ERROR] += 1
+    hits = [f"{counts[v]} {v}" for v in FAILABLE if v in fail_on and counts[v]]
+    if not hits:
+        return EXIT_OK
+    print(
+        f"exit code 1: {', '.join(hits)} (--fail-on {','.join(v for v in FAILABLE if v in fail_on)})"
+    )
+    return EXIT_FAILED
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

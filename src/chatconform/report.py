@@ -10,22 +10,30 @@ from collections import defaultdict
 from html import escape
 from typing import Any
 
+from chatconform.results import headline, judged_count, status_label, verdict_counts
 from chatconform.rules import catalog
+from chatconform.verdict import capability_status
 
 STYLE = """<style>
 .cc-card{border-collapse:collapse;margin:8px 0}
 .cc-card td,.cc-card th{border:1px solid #ccc;padding:3px 8px;text-align:left;color:#222}
-.cc-pass{background:#d8f5d0}.cc-fail,.cc-error{background:#f9d0d0}
+.cc-pass{background:#d8f5d0}.cc-fail{background:#f9d0d0}.cc-error{background:#f2c6ee}
 .cc-non_strict{background:#fbeec1}.cc-inconclusive{background:#e4e4f7}
 .cc-unsupported{background:#e8e8e8}.cc-skipped,.cc-not_measured{background:#f4f4f4;color:#666}
 .cc-case pre{white-space:pre-wrap;word-break:break-all;background:#f7f7f7;padding:4px;max-height:24em;overflow:auto}
 .cc-must{color:#a00;font-weight:bold}.cc-should{color:#a60}.cc-info{color:#555}
 .cc-media img{border:1px solid #ccc;margin-right:6px;vertical-align:top}
+.cc-headline{font-size:1.3em;font-weight:bold;padding:6px 10px;border:2px solid #999;color:#222}
+.cc-headline.cc-nothing_judged{color:#a00;border-color:#a00;background:#f9d0d0}
+#results-table td.cc-verdict{font-weight:bold;color:#222}
+.cc-filters label{margin-right:10px;white-space:nowrap}
 </style>"""
 
 # The only image sources the report embeds: inline thumbnails, never a URL to fetch.
 _THUMBNAIL = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}")
 _VERDICT_COLUMNS = ("pass", "non_strict", "fail", "unsupported", "inconclusive", "skipped", "error")
+# The headline's class when no case was judged: the page then proves nothing.
+NOTHING_JUDGED = "nothing_judged"
 
 
 def _cls(value: str) -> str:
@@ -37,11 +45,13 @@ def scorecard_html(results: dict[str, Any]) -> str:
     summary = results["summary"]
     usage = results["usage"]
     rows = []
+    refused = summary.get("unsupported_features", {})
     for name, status in summary["capabilities"].items():
         counts = summary["capability_counts"].get(name, {})
         cells = "".join(f"<td>{counts.get(v, 0) or ''}</td>" for v in _VERDICT_COLUMNS)
         rows.append(
-            f'<tr><td>{escape(name)}</td><td class="{_cls(status)}">{escape(status)}</td>{cells}</tr>'
+            f'<tr><td>{escape(name)}</td><td class="{_cls(status)}">'
+            f"{escape(status_label(status, refused.get(name, [])))}</td>{cells}</tr>"
         )
     head = "".join(f"<th>{v}</th>" for v in _VERDICT_COLUMNS)
     models = ", ".join(
@@ -49,6 +59,7 @@ def scorecard_html(results: dict[str, Any]) -> str:
     )
     parts = [
         STYLE,
+        _headline_html(results),
         "<h2>Scorecard</h2>",
         f"<p>Provider <b>{escape(provider['name'])}</b> at <code>{escape(provider['base_url'])}</code>"
         f" · dialects {escape(', '.join(provider['dialects']))} · models {models}</p>",
@@ -56,18 +67,26 @@ def scorecard_html(results: dict[str, Any]) -> str:
         f"{usage['requests']} requests · {usage['prompt_tokens']} prompt + "
         f"{usage['completion_tokens']} completion tokens</p>",
         f'<table class="cc-card"><tr><th>capability</th><th>status</th>{head}</tr>{"".join(rows)}</table>',
-        _deviations_html(results["cases"]),
+        _deviations_html(results),
     ]
     return "".join(parts)
 
 
-def _deviations_html(cases: list[dict[str, Any]]) -> str:
+def _headline_html(results: dict[str, Any]) -> str:
+    """The run's outcome in one line, coloured by its worst verdict; red when nothing
+    could be judged, since then the page proves nothing about the provider."""
+    judged = judged_count(results)
+    status = capability_status(verdict_counts(results)) if judged else NOTHING_JUDGED
+    return f'<p class="cc-headline {_cls(status)}">{escape(headline(results))}</p>'
+
+
+def _deviations_html(results: dict[str, Any]) -> str:
     by_rule: dict[str, list[str]] = defaultdict(list)
-    for entry in cases:
+    for entry in results["cases"]:
         for finding in entry["findings"]:
             by_rule[finding["rule"]].append(entry["id"])
     if not by_rule:
-        return "<p>No deviations found.</p>"
+        return f"<p>{escape(_no_deviations(results))}</p>"
     rules = catalog()
     rows = []
     for rule_id in sorted(by_rule, key=lambda r: (rules[r].severity != "must", r)):
@@ -84,6 +103,50 @@ def _deviations_html(cases: list[dict[str, Any]]) -> str:
         '<table class="cc-card"><tr><th>severity</th><th>rule</th><th>requirement</th>'
         f"<th>what it breaks</th><th>cases</th></tr>{''.join(rows)}</table>"
     )
+
+
+def _no_deviations(results: dict[str, Any]) -> str:
+    """What a run without findings may claim: nothing when no case was judged, and
+    never without saying which cases were not judged."""
+    judged = judged_count(results)
+    if not judged:
+        return "No case was judged, so no deviation could be looked for."
+    counts = verdict_counts(results)
+    unjudged = ", ".join(
+        f"{counts[v]} {v}" for v in ("error", "inconclusive", "unsupported", "skipped") if counts[v]
+    )
+    cases = f"{judged} judged case{'s' if judged > 1 else ''}"
+    return f"No deviations found in {cases}" + (f"; not judged: {unjudged}." if unjudged else ".")
+
+
+def verdict_filter_html(results: dict[str, Any]) -> str:
+    """Checkboxes that show or hide the results table's rows by their verdict.
+
+    pytest-html re-renders its table from JSON on every sort and filter, so rows
+    are hidden by CSS alone (``:has`` on each row's verdict cell): no script, and
+    it applies to whatever the table currently shows.
+    """
+    counts = verdict_counts(results)
+    boxes, rules = [], []
+    for verdict in _VERDICT_COLUMNS:
+        box = f"cc-show-{verdict}"
+        disabled = "" if counts[verdict] else " disabled"
+        boxes.append(
+            f'<label><input type="checkbox" id="{box}" checked{disabled}> '
+            f'<span class="{_cls(verdict)}">{counts[verdict]} {verdict}</span></label>'
+        )
+        rules.append(
+            f"body:has(#{box}:not(:checked)) #results-table "
+            f"tbody:has(td.cc-verdict.{_cls(verdict)}){{display:none}}"
+        )
+    return (
+        f'<style>{"".join(rules)}</style><p class="cc-filters">Show verdicts: {"".join(boxes)}</p>'
+    )
+
+
+def verdict_cell_html(verdict: str) -> str:
+    """The results table's Verdict cell; ``col-verdict`` makes pytest-html sort by it."""
+    return f'<td class="col-verdict cc-verdict {_cls(verdict)}">{escape(verdict)}</td>'
 
 
 def case_html(result: dict[str, Any]) -> str:
