@@ -96,11 +96,22 @@ def test_a_right_answer_passes_and_the_report_shows_it() -> None:
     assert [i["file"] for i in record.media["images"]] == ["red-circle.png"]
 
 
-def test_a_wrong_answer_is_retried_then_fails() -> None:
+def test_a_wrong_answer_is_retried_then_fails_once_the_model_is_calibrated() -> None:
     answers = iter([completion("I cannot see an image."), completion("Still nothing.")])
-    verdict, record = run(lambda r: next(answers), ask_red)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        # The calibration prompt is answered; the image question never is.
+        return next(answers) if has_image(request) else completion("5")
+
+    verdict, record = run(handler, ask_red)
     assert verdict is Verdict.FAIL and record.attempts == 2
     assert rules(record) == ["openai.image.not-delivered"]
+    assert len(record.exchanges) == 3, "two attempts, then the calibration prompt"
+
+
+def test_a_model_that_answers_nothing_makes_the_image_case_inconclusive() -> None:
+    verdict, record = run(lambda r: completion("I am a test model."), ask_red)
+    assert verdict is Verdict.INCONCLUSIVE and rules(record) == []
 
 
 def test_a_second_attempt_can_pass() -> None:
@@ -116,8 +127,9 @@ def test_a_5xx_the_image_causes_fails() -> None:
     verdict, record = run(handler, ask_red)
     assert verdict is Verdict.FAIL
     assert rules(record) == ["openai.image.server-error"]
-    assert len(record.exchanges) == 2, "the image request and its control without the image"
-    assert b'"image_url"' not in record.exchanges[1].request.body
+    assert len(record.exchanges) == 3, "the image request, sent again, and without the image"
+    assert b'"image_url"' in record.exchanges[1].request.body
+    assert b'"image_url"' not in record.exchanges[2].request.body
 
 
 def test_a_5xx_for_everything_is_an_outage_not_a_failure() -> None:

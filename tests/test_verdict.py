@@ -57,7 +57,10 @@ def test_harness_error_is_always_error(findings: list[Finding]) -> None:
     ("verdicts", "status"),
     [
         (["pass", "pass"], "pass"),
-        (["pass", "unsupported"], "unsupported"),
+        # A refused optional feature does not outweigh core cases that pass.
+        (["pass", "unsupported"], "pass"),
+        (["unsupported", "unsupported"], "unsupported"),
+        (["unsupported", "skipped"], "unsupported"),
         (["unsupported", "non_strict", "pass"], "non_strict"),
         (["non_strict", "inconclusive"], "inconclusive"),
         (["inconclusive", "fail", "pass"], "fail"),

@@ -14,6 +14,9 @@ from chatconform.finding import Finding, deduplicate
 from chatconform.verdict import Verdict, judge
 
 MARK = "chatconform_case"
+# Asks the plain version of a semantic probe: None when the model answered it,
+# else why not (the case is then inconclusive).
+Control = Callable[[], str | None]
 # Long enough for a request with small inline images to stay a runnable curl line.
 REQUEST_CHARS = 64_000
 
@@ -26,6 +29,10 @@ class CaseInfo:
     title: str
     requirement: str
     source: str
+    # The optional feature the case tests (``n``, ``logprobs``, ``webp images``): a clean
+    # refusal of it is ``unsupported``. None for a core request of the dialect, whose
+    # refusal is a failure.
+    optional: str | None = None
 
     @property
     def dialect(self) -> str:
@@ -36,17 +43,24 @@ class CaseInfo:
         return self.id.split("/")[1]
 
 
-def case(id: str, *, title: str, requirement: str, source: str) -> pytest.MarkDecorator:
-    """Declare a test function a conformance case (h2spec style: id, requirement, source)."""
+def case(
+    id: str, *, title: str, requirement: str, source: str, optional: str | None = None
+) -> pytest.MarkDecorator:
+    """Declare a test function a conformance case (h2spec style: id, requirement, source).
+
+    ``optional`` names the optional feature the case tests; without it the case
+    sends a core request, which a provider speaking the dialect must not refuse.
+    """
     if id.count("/") != 2:
         raise ValueError(f"case id {id!r} is not dialect/capability/name")
     return getattr(pytest.mark, MARK)(
-        CaseInfo(id=id, title=title, requirement=requirement, source=source)
+        CaseInfo(id=id, title=title, requirement=requirement, source=source, optional=optional)
     )
 
 
 class CaseStop(Exception):
-    """Ends a case early with a verdict that needs no findings (unsupported, inconclusive...)."""
+    """Ends a case early: unsupported, inconclusive, skipped, or (after a structural
+    finding) fail, so that nothing downstream of the broken exchange is judged."""
 
     def __init__(self, verdict: Verdict, reason: str) -> None:
         super().__init__(reason)
@@ -70,19 +84,34 @@ class CaseRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     started: float = field(default_factory=time.monotonic)
+    # The optional feature under test; starts as the case declares it, and a case
+    # whose parameters decide it (an image format) sets it before sending.
+    optional: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.optional is None:
+            self.optional = self.info.optional
 
     def add_exchange(self, exchange: Exchange) -> int:
         self.exchanges.append(exchange)
         return len(self.exchanges) - 1
 
     def add(self, findings: list[Finding], exchange: Exchange | None = None) -> list[Finding]:
-        """Record findings, tied to the exchange that shows them."""
-        index = self._index(exchange)
-        tied = [
-            f if index is None else Finding(**{**f.__dict__, "exchange": index}) for f in findings
-        ]
+        """Record findings, tied to the exchange that shows them (unless already tied)."""
+        tied = self.tie(findings, exchange)
         self.findings.extend(tied)
         return tied
+
+    def tie(self, findings: list[Finding], exchange: Exchange | None) -> list[Finding]:
+        """The findings tied to ``exchange``, without recording them; those a check already
+        tied to another exchange keep theirs (a pair check knows which one shows it)."""
+        index = self._index(exchange)
+        if index is None:
+            return list(findings)
+        return [
+            f if f.exchange is not None else Finding(**{**f.__dict__, "exchange": index})
+            for f in findings
+        ]
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -99,11 +128,23 @@ class CaseRecord:
     def skip(self, reason: str) -> NoReturn:
         self.stop(Verdict.SKIPPED, reason)
 
-    def until_accepted(self, attempt: Callable[[], list[Finding]]) -> None:
+    def broken(self, reason: str) -> NoReturn:
+        """Stop after a structural finding: the exchange cannot be read, so its content
+        is not judged (one root cause, one family of findings)."""
+        if not any(f.severity == "must" for f in self.findings):
+            raise ValueError("broken() needs a recorded must finding that says why")
+        self.stop(Verdict.FAIL, reason)
+
+    def until_accepted(
+        self, attempt: Callable[[], list[Finding]], control: Control | None = None
+    ) -> None:
         """Run a semantic probe up to ``max_attempts`` times until its checks pass.
 
         Models are not deterministic; a semantic check judges only the last
         attempt. Structural checks inside ``attempt`` judge every attempt.
+        When the probe is not accepted, ``control`` asks the plain version of the
+        same probe: a model that cannot answer that either makes the case
+        inconclusive, and the semantic claim is not made.
         """
         findings: list[Finding] = []
         for n in range(1, self.max_attempts + 1):
@@ -111,7 +152,12 @@ class CaseRecord:
             findings = attempt()
             if not findings:
                 return
-        self.add(findings, self.exchanges[-1] if self.exchanges else None)
+        last = self.exchanges[-1] if self.exchanges else None
+        if control is not None:
+            reason = control()
+            if reason is not None:
+                self.inconclusive(f"the model did not answer the control probe: {reason}")
+        self.add(findings, last)
 
     def verdict(self, stopped: Verdict | None) -> Verdict:
         return judge(self.unique_findings(), stopped)
@@ -140,6 +186,7 @@ class CaseRecord:
             "source": self.info.source,
             "verdict": str(verdict),
             "reason": reason,
+            "optional": self.optional,
             "findings": [f.to_dict() for f in self.unique_findings()],
             "attempts": self.attempts,
             "notes": self.notes,

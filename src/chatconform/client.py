@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import email.utils
 import json as jsonlib
@@ -18,6 +19,8 @@ from chatconform.redaction import Redactor
 from chatconform.sse import SSEDecoder
 
 RETRY_STATUSES = frozenset({429, 503})
+# Reads a response as it arrives; a reason to stop reading, or None to go on.
+Cut = Callable[[Exchange], str | None]
 
 
 @dataclass(frozen=True)
@@ -87,28 +90,33 @@ class RecordingClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
+        cut: Cut | None = None,
     ) -> Exchange:
         """Send one request (retrying 429/503 within bounds) and record what came back.
 
         ``headers`` are merged over the client's; a value of None removes one
         (the missing-key probe). ``stream`` decodes the body as server-sent
-        events as it arrives, timing each event.
+        events as it arrives, timing each event; ``cut`` is asked after each read
+        and closes the connection once it gives a reason (an answer far over its
+        cap), so a provider that ignores a limit can neither run up cost nor hang.
         """
         merged = {**self._headers, **(headers or {})}
         sent_headers = {k: v for k, v in merged.items() if v is not None}
         if json is not None:
             content = jsonlib.dumps(json).encode()
             sent_headers.setdefault("content-type", "application/json")
+        url = self.url(path)
         recorded = RecordedRequest(
             method=method,
-            url=self.url(path),
+            # A base URL may carry a credential (?key=, a signed ?sig=): recorded redacted.
+            url=self._redactor.text(url),
             headers=self._redactor.headers(sent_headers),
             body=self._redactor.bytes(content or b""),
         )
         attempt = 0
         while True:
             attempt += 1
-            exchange = self._send_once(recorded, sent_headers, content, stream)
+            exchange = self._send_once(recorded, url, sent_headers, content, stream, cut)
             exchange.attempts = attempt
             wait = self._retry_wait(exchange, attempt)
             if wait is None:
@@ -128,9 +136,11 @@ class RecordingClient:
     def _send_once(
         self,
         recorded: RecordedRequest,
+        url: str,
         headers: dict[str, str],
         content: bytes | None,
         stream: bool,
+        cut: Cut | None = None,
     ) -> Exchange:
         exchange = Exchange(request=recorded, streamed=stream)
         limits = self.limits
@@ -140,7 +150,7 @@ class RecordingClient:
         body = bytearray()
         try:
             with self._http.stream(
-                recorded.method, recorded.url, headers=headers, content=content
+                recorded.method, url, headers=headers, content=content
             ) as response:
                 exchange.status = response.status_code
                 # headers(), not text(): a provider's set-cookie is a credential too.
@@ -174,6 +184,9 @@ class RecordingClient:
                         )
                     if exchange.truncated:
                         break
+                    if cut is not None and (reason := cut(exchange)):
+                        exchange.cut = reason
+                        break
                     if time.monotonic() > deadline:
                         exchange.error = (
                             f"total timeout: response still arriving after "
@@ -185,12 +198,20 @@ class RecordingClient:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             exchange.error = self._redactor.text(error)
-        # Redacted whole, once: a secret may straddle two reads, or the cut.
-        redact = self._redactor.cut_bytes if exchange.truncated else self._redactor.bytes
-        exchange.body = redact(bytes(body))
+        # Redacted whole, once: a secret may straddle two reads, or the end of what was
+        # read (the size limit, the suite's cut, a stall, the total timeout).
+        exchange.body = self._redactor.cut_bytes(bytes(body))
         exchange.elapsed_s = time.monotonic() - started
         if decoder is not None:
-            tail = redact(decoder.unterminated().encode())
+            # A secret spelt out over several deltas is in no single event: found joined.
+            datas, exchange.body = self._redactor.stream(
+                [e.data for e in exchange.events], exchange.body
+            )
+            exchange.events = [
+                e if d == e.data else dataclasses.replace(e, data=d)
+                for e, d in zip(exchange.events, datas, strict=True)
+            ]
+            tail = self._redactor.cut_bytes(decoder.unterminated().encode())
             exchange.unterminated_tail = tail.decode("utf-8", "replace")
         return exchange
 

@@ -78,6 +78,8 @@ class Exchange:
     attempts: int = 1
     # Transport failure (timeout, refused connection, stalled stream), if any.
     error: str | None = None
+    # Why the suite stopped reading before the end (an answer far over its cap), if it did.
+    cut: str | None = None
 
     @property
     def content_type(self) -> str:

@@ -30,6 +30,9 @@ NO_IMAGE_BASE_URL = (
 )
 MISSING_IMAGE = "chatconform-no-such-image.png"
 ANSWER_CHARS = 500
+# How a provider (or the proxy in front of it) refuses a body or image too large;
+# any other 4xx refuses something else and is judged like any refusal.
+SIZE_REFUSALS = frozenset({400, 413})
 
 
 def text_part(text: str) -> dict[str, Any]:
@@ -132,15 +135,31 @@ def _without_images(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def expect_image_success(openai: OpenAIProbe, exchange: Exchange, body: dict[str, Any]) -> None:
-    """``expect_success``, except that a 5xx caused by the image fails the case.
+    """``expect_success``, where the plain version of a request is the same without its
+    images: a 5xx that persists while that is answered is the image's doing."""
+    openai.expect_success(
+        exchange, control=_without_images(body), crash_rule="openai.image.server-error"
+    )
 
-    A 5xx is an outage (inconclusive) unless the same request without its
-    images succeeds: then the image caused it, and that is a provider defect.
-    """
-    if (exchange.status or 0) >= 500:
-        control = openai.chat(_without_images(body))
-        openai.record.add(vision.image_request_not_server_error(exchange, control), exchange)
-    openai.expect_success(exchange)
+
+# Formats every vision model of the official API reads; the others are optional.
+CORE_FORMATS = frozenset({"png", "jpeg"})
+
+
+def image_feature(fmt: str, detail: str | None) -> str | None:
+    """The optional feature an image request uses: a less common format, a detail level."""
+    if fmt not in CORE_FORMATS:
+        return f"{fmt} images"
+    return None if detail is None else "image detail"
+
+
+def optional_feature(openai: OpenAIProbe, capability: str, feature: str | None) -> str | None:
+    """What a clean refusal of an image request refuses: ``feature`` (webp, detail...)
+    when the case tests one, else the capability itself unless the provider's config
+    names a model for it (then images are core and a refusal is a failure)."""
+    if feature is not None:
+        return feature
+    return None if capability in openai.provider.models else capability
 
 
 def show(case: CaseRecord, question: Question, files: Sequence[ImageFile]) -> None:
@@ -159,19 +178,22 @@ def ask(
     *,
     stream: bool = False,
     size_limit: bool = False,
+    feature: str | None = None,
 ) -> None:
     """Ask about images until the answer shows them, at most ``k`` attempts.
 
     ``size_limit``: the request carries the large image, which may also be
-    refused, with 413 or 400 and the error envelope.
+    refused, with 413 or 400 and the error envelope. ``feature``: the optional
+    feature the request uses (a format, a detail level), if any.
     """
+    case.optional = optional_feature(openai, capability, feature)
     body = _body(openai, capability, messages, stream)
     show(case, question, files)
 
     def attempt() -> list[Finding]:
         exchange = openai.chat(body)
         status = exchange.status or 0
-        if size_limit and 400 <= status < 500:
+        if size_limit and status in SIZE_REFUSALS:
             case.add(vision.large_image_refused_cleanly(exchange), exchange)
             case.unsupported(f"the large image was refused: {refusal(exchange)}")
         expect_image_success(openai, exchange, body)
@@ -183,7 +205,8 @@ def ask(
             *vision.every_image_delivered(exchange, question.accepted),
         ]
 
-    case.until_accepted(attempt)
+    # "The image was not seen" is claimed only of a model that answers a plain prompt.
+    case.until_accepted(attempt, openai.calibration(capability))
 
 
 def expect_refusal(

@@ -20,15 +20,28 @@ from chatconform.budget import TokenLedger
 from chatconform.case import MARK, CaseInfo, CaseRecord, CaseStop
 from chatconform.client import Limits, RecordingClient
 from chatconform.config import ProviderConfig
+from chatconform.junit import write_junit
 from chatconform.probe import OpenAIProbe
 from chatconform.redaction import Redactor
-from chatconform.report import case_html, scorecard_html
-from chatconform.results import build_results, write_results
+from chatconform.report import case_html, scorecard_html, verdict_cell_html, verdict_filter_html
+from chatconform.results import build_results, findings_text, verdict_reason, write_results
 from chatconform.verdict import Verdict
 
 RECORD_KEY = pytest.StashKey[CaseRecord]()
 RESULT_PROPERTY = "chatconform_result"
 VERDICT_PROPERTY = "chatconform_verdict"
+# The pytest outcome of each verdict, which pytest's exit code, its terminal and
+# pytest-html count: only a judged case passes; one that could not be judged is
+# skipped, its verdict leading the reason ("inconclusive: stream stalled").
+OUTCOMES = {
+    Verdict.PASS: "passed",
+    Verdict.NON_STRICT: "passed",
+    Verdict.FAIL: "failed",
+    Verdict.ERROR: "failed",
+    Verdict.INCONCLUSIVE: "skipped",
+    Verdict.UNSUPPORTED: "skipped",
+    Verdict.SKIPPED: "skipped",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -109,7 +122,14 @@ def provider(pytestconfig: pytest.Config) -> ProviderConfig:
 
 
 @pytest.fixture(scope="session")
-def recording_client(provider: ProviderConfig) -> Iterator[RecordingClient]:
+def redactor(provider: ProviderConfig) -> Redactor:
+    """The provider's key redacted: in what the client records, and in each case's result."""
+    key = provider.api_key()
+    return Redactor([key] if key else [])
+
+
+@pytest.fixture(scope="session")
+def recording_client(provider: ProviderConfig, redactor: Redactor) -> Iterator[RecordingClient]:
     key = provider.api_key()
     limits = Limits(
         connect_timeout_s=min(10.0, provider.timeout_s),
@@ -119,7 +139,7 @@ def recording_client(provider: ProviderConfig) -> Iterator[RecordingClient]:
     with RecordingClient(
         provider.base_url,
         headers={"authorization": f"Bearer {key}"} if key else {},
-        redactor=Redactor([key] if key else []),
+        redactor=redactor,
         limits=limits,
     ) as client:
         yield client
@@ -131,6 +151,13 @@ def ledger(pytestconfig: pytest.Config, provider: ProviderConfig) -> TokenLedger
     if provider.max_tokens_total is None or not report_dir:
         return None
     return TokenLedger(Path(report_dir) / ".tokens-spent", provider.max_tokens_total)
+
+
+@pytest.fixture(scope="session")
+def calibrations() -> dict[str, str | None]:
+    """Per model, whether it answered the trivial prompt (None) or why not: asked once
+    per worker, by the first case that needs it."""
+    return {}
 
 
 @pytest.fixture
@@ -153,11 +180,12 @@ def openai(
     recording_client: RecordingClient,
     provider: ProviderConfig,
     ledger: TokenLedger | None,
+    calibrations: dict[str, str | None],
 ) -> OpenAIProbe:
     """Probes in the OpenAI dialect, recorded into the running case."""
     if "openai" not in provider.dialects:
         case.skip(f"{provider.name} does not offer the OpenAI dialect")
-    return OpenAIProbe(recording_client, provider, case, ledger)
+    return OpenAIProbe(recording_client, provider, case, ledger, calibrations)
 
 
 def _stopped(call: pytest.CallInfo[None]) -> tuple[Verdict | None, str]:
@@ -182,22 +210,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     verdict = record.verdict(stopped)
     provider = item.funcargs.get("provider") if hasattr(item, "funcargs") else None
     key_env = provider.api_key_env if isinstance(provider, ProviderConfig) else None
-    result = record.result(verdict, reason, time.monotonic() - record.started, key_env)
+    # Redacted whole, here too: a key spelt out over several reads or deltas is whole
+    # only in text assembled from them (an answer, a finding's message, a reason).
+    redactor = getattr(item, "funcargs", {}).get("redactor") or Redactor()
+    reason = redactor.text(reason)
+    result = redactor.value(
+        record.result(verdict, reason, time.monotonic() - record.started, key_env)
+    )
     report.user_properties.append((VERDICT_PROPERTY, str(verdict)))
     report.user_properties.append((RESULT_PROPERTY, json.dumps(result)))
     report.extras = [*getattr(report, "extras", []), _html_extra(result)]
+    report.outcome = OUTCOMES[verdict]
     if verdict is Verdict.FAIL:
-        report.outcome = "failed"
-        report.longrepr = _failure_text(result)
-    elif verdict is Verdict.ERROR:
-        report.outcome = "failed"
-    elif verdict is Verdict.SKIPPED:
-        report.outcome = "skipped"
+        report.longrepr = findings_text(result)
+    elif report.outcome == "skipped":
         line = item.location[1] or 0
-        report.longrepr = (str(item.path), line + 1, f"Skipped: {reason}")
-    else:
-        report.outcome = "passed"
+        report.longrepr = (str(item.path), line + 1, f"Skipped: {verdict_reason(verdict, reason)}")
+    elif report.outcome == "passed":
         report.longrepr = None
+    elif report.longrepr is not None:
+        # An error keeps pytest's traceback, which shows where the harness broke; its
+        # messages may quote what the provider sent, so it is redacted like the rest.
+        report.longrepr = redactor.text(str(report.longrepr))
     return report
 
 
@@ -209,18 +243,8 @@ def _html_extra(result: dict[str, Any]) -> dict[str, Any]:
     return extras.html(case_html(result))
 
 
-def _failure_text(result: dict[str, Any]) -> str:
-    lines = [f"{result['id']}: {result['requirement']}"]
-    for finding in result["findings"]:
-        lines.append(f"[{finding['severity']}] {finding['rule']}: {finding['title']}")
-        lines.extend("    " + line for line in finding["message"].splitlines())
-        if finding["location"]:
-            lines.append(f"    at {finding['location']}")
-    return "\n".join(lines)
-
-
 class ResultsCollector:
-    """Gathers case results in the controlling process and writes results.json."""
+    """Gathers case results in the controlling process; writes results.json and junit.xml."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -243,7 +267,9 @@ class ResultsCollector:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         cut_short = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
         self.results = self._build(complete=not cut_short)
-        write_results(Path(self.config.getoption("cc_report_dir")), self.results)
+        report_dir = Path(self.config.getoption("cc_report_dir"))
+        write_results(report_dir, self.results)
+        write_junit(report_dir, self.results)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_report_title(self, report: Any) -> None:
@@ -253,14 +279,16 @@ class ResultsCollector:
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str]
     ) -> None:
-        prefix.append(scorecard_html(self.results or self._build()))
+        results = self.results or self._build()
+        prefix.append(scorecard_html(results))
+        summary.append(verdict_filter_html(results))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells.insert(1, "<th>Verdict</th>")
+        cells.insert(1, '<th class="sortable" data-column-type="verdict">Verdict</th>')
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         # Collection errors arrive here too, as CollectReports without properties.
         verdict = dict(getattr(report, "user_properties", ())).get(VERDICT_PROPERTY, "")
-        cells.insert(1, f'<td class="cc-verdict cc-{verdict}">{verdict}</td>')
+        cells.insert(1, verdict_cell_html(verdict))

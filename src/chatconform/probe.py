@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from chatconform.budget import TokenLedger
-from chatconform.case import CaseRecord
+from chatconform.case import CaseRecord, Control
+from chatconform.checks import REGISTRY as CHECKS
 from chatconform.checks import errors as error_checks
+from chatconform.checks import refusals as refusal_checks
 from chatconform.checks import response as response_checks
 from chatconform.checks import streaming as stream_checks
-from chatconform.client import RecordingClient
+from chatconform.checks.text import accepted, answer_text
+from chatconform.client import Cut, RecordingClient
 from chatconform.config import ProviderConfig
 from chatconform.exchange import Exchange, clip
 from chatconform.finding import make_finding
+from chatconform.prompts import Prompt, prompt
 from chatconform.schemas import schema_errors
 from chatconform.stream import parse
 
+# Room for a one-word or one-number answer, and a short sentence around it.
+CONTROL_TOKENS = 16
 INVALID_KEY = "sk-chatconform-invalid-key-0000000000000000"
 # Statuses that say nothing about whether the feature is supported: credentials
 # refused, a proxy's auth, a timeout. A case that meets one cannot be judged.
 NOT_A_REFUSAL = frozenset({401, 403, 407, 408})
-# Still unavailable after the client's retries: an outage, not a verdict.
-UNAVAILABLE = frozenset({502, 503, 504})
+# Gateway trouble or an overloaded provider, still there after the client's retries:
+# an outage, not a verdict. Any other 5xx may be the provider's defect (see
+# ``expect_success``).
+TRANSIENT = frozenset({502, 503, 504})
 
 
 class ProbeError(Exception):
@@ -37,11 +45,15 @@ class OpenAIProbe:
         provider: ProviderConfig,
         record: CaseRecord,
         ledger: TokenLedger | None = None,
+        calibrations: dict[str, str | None] | None = None,
     ) -> None:
         self.client = client
         self.provider = provider
         self.record = record
         self.ledger = ledger
+        # model -> None when it answered the trivial prompt, else why not; shared by
+        # the cases of a worker so the model is calibrated once.
+        self.calibrations = {} if calibrations is None else calibrations
 
     def model(self, capability: str) -> str:
         """The model for a capability, or skip the case when none is configured."""
@@ -52,14 +64,64 @@ class OpenAIProbe:
             )
         return model
 
+    def control(self, plain: Prompt, capability: str) -> Control:
+        """The control of a semantic probe: ``plain`` asks the same thing without the
+        feature under test (an instruction in the user message instead of a system
+        message, say). Asked only when the probe was not accepted."""
+
+        def ask() -> str | None:
+            body = plain.body(self.model(capability), max_tokens=CONTROL_TOKENS, temperature=0)
+            answer = ""
+            for _ in range(self.record.max_attempts):
+                exchange = self.chat(body)
+                self.expect_success(exchange)
+                answer = answer_text(exchange)
+                if accepted(answer, plain.accept):
+                    self.record.note(
+                        f"control: the model answered the plain version ({plain.name}), "
+                        "so the failed probe shows a deviation"
+                    )
+                    return None
+            return (
+                f"asked the plain version ({plain.name}), it answered {clip(answer, 80)!r}, "
+                f"not {' or '.join(map(repr, plain.accept))}"
+            )
+
+        return ask
+
+    def calibration(self, capability: str) -> Control:
+        """The control of semantic probes that have no plain version (an image seen, a
+        tool called): the model answers the trivial prompt. Asked once per model."""
+
+        def ask() -> str | None:
+            model = self.model(capability)
+            if model in self.calibrations:
+                reason = self.calibrations[model]
+                self.record.note(f"calibration of {model}: asked by an earlier case of this run")
+            else:
+                reason = self.control(prompt("arithmetic"), capability)()
+                self.calibrations[model] = reason
+            if reason is None:
+                return None
+            return (
+                f"calibration: {model} does not answer the trivial prompt "
+                f"(openai.text.answer, see openai/text/basic-answer); {reason}"
+            )
+
+        return ask
+
     def chat(
         self,
         body: dict[str, Any],
         *,
         headers: dict[str, str | None] | None = None,
         valid: bool = True,
+        cut: Cut | None = None,
     ) -> Exchange:
-        """POST /chat/completions; a valid probe is checked against the request schema first."""
+        """POST /chat/completions; a valid probe is checked against the request schema first.
+
+        ``cut`` (streams) stops reading once it gives a reason: see ``RecordingClient.request``.
+        """
         if valid:
             problems = schema_errors("openai", "chat_request", body)
             if problems:
@@ -69,8 +131,10 @@ class OpenAIProbe:
                 )
             if "max_tokens" not in body and "max_completion_tokens" not in body:
                 raise ProbeError("every probe bounds its cost with max_tokens")
+        stream = bool(body.get("stream"))
+        extra = {"cut": cut} if cut is not None else {}
         return self._send(
-            "POST", "chat/completions", json=body, headers=headers, stream=bool(body.get("stream"))
+            "POST", "chat/completions", json=body, headers=headers, stream=stream, **extra
         )
 
     def post_raw(self, path: str, content: bytes, headers: dict[str, str | None]) -> Exchange:
@@ -120,42 +184,39 @@ class OpenAIProbe:
         if self.ledger is not None:
             self.ledger.spend(prompt + completion)
 
-    def expect_success(self, exchange: Exchange, *, chat: bool = True) -> None:
+    def expect_success(
+        self,
+        exchange: Exchange,
+        *,
+        chat: bool = True,
+        control: dict[str, Any] | None = None,
+        crash_rule: str = "openai.request.server-error",
+    ) -> None:
         """Judge an exchange for a request that should succeed before checking its content.
 
-        A clean refusal (a 4xx with the error envelope) makes the case
-        unsupported; a 5xx after retries, a redirect or refused credentials make
-        it inconclusive; an error disguised as a 200, or (``chat``) a body that
-        is not a JSON chat.completion, fails it.
+        A readable answer returns. Otherwise the case stops: a clean refusal
+        (a 4xx with the error envelope) is ``unsupported`` when the case tests an
+        optional feature and a failure when it sends a core request; a 5xx that
+        persists while a plain ``control`` request is answered is a failure
+        (``crash_rule``); transient trouble (502/503/504, redirects, refused
+        credentials) is inconclusive; an error dressed as a 200, or (``chat``) a
+        body that is not a JSON chat.completion, is a structural failure and the
+        content is not judged.
         """
         status = exchange.status or 0
         if 200 <= status < 300:
-            disguised = self.record.add(error_checks.no_error_with_200(exchange), exchange)
-            if disguised:
-                self.record.inconclusive("the provider answered with an error (see findings)")
+            if self.record.add(error_checks.no_error_with_200(exchange), exchange):
+                self.record.broken("the provider answered with an error (see findings)")
             if chat and not exchange.streamed:
-                not_json = self.record.add(response_checks.response_is_json(exchange), exchange)
-                if not_json:
-                    self.record.inconclusive("the response is not JSON (see findings)")
-                if not _has_messages(exchange.json_or_none()):
-                    self.record.add(response_checks.response_matches_schema(exchange), exchange)
-                    self.record.add(
-                        [make_finding(
-                            "openai.response.schema",
-                            "Expected: choices, a non-empty array of choices with a message\n"
-                            f"Received: {clip(repr(exchange.json_or_none().get('choices')), 200)}",
-                            location="/choices",
-                            evidence=exchange.excerpt(),
-                        )],
-                        exchange,
-                    )  # fmt: skip
-                    self.record.inconclusive("the response has no readable choices (see findings)")
+                self._expect_chat_completion(exchange)
             return
         message = error_message(exchange)
-        if status >= 500:
+        if status in TRANSIENT:
             self.record.inconclusive(
                 f"HTTP {status} from the provider after {exchange.attempts} attempts: {message}"
             )
+        if status >= 500:
+            self._judge_server_error(exchange, control, crash_rule)
         if 300 <= status < 400:
             self.record.inconclusive(
                 f"HTTP {status} redirect to {exchange.headers.get('location', '?')!r}: "
@@ -164,12 +225,64 @@ class OpenAIProbe:
         if status in NOT_A_REFUSAL:
             self.record.inconclusive(f"HTTP {status} for a request that should succeed: {message}")
         self.record.add(error_checks.error_envelope(exchange), exchange)
-        self.record.unsupported(f"refused with HTTP {status}: {message}")
+        if self.record.optional:
+            self.record.unsupported(f"{self.record.optional} refused with HTTP {status}: {message}")
+        self.record.add(refusal_checks.core_request_not_refused(exchange), exchange)
+        self.record.broken(f"a core request was refused with HTTP {status}: {message}")
+
+    def _expect_chat_completion(self, exchange: Exchange) -> None:
+        if self.record.add(response_checks.response_is_json(exchange), exchange):
+            self.record.broken("the response is not JSON (see findings)")
+        if not _has_messages(exchange.json_or_none()):
+            self.record.add(response_checks.response_matches_schema(exchange), exchange)
+            self.record.add(
+                [make_finding(
+                    "openai.response.schema",
+                    "Expected: choices, a non-empty array of choices with a message\n"
+                    f"Received: {clip(repr(exchange.json_or_none().get('choices')), 200)}",
+                    location="/choices",
+                    evidence=exchange.excerpt(),
+                )],
+                exchange,
+            )  # fmt: skip
+            self.record.broken("the response has no readable choices (see findings)")
+
+    def _judge_server_error(
+        self, exchange: Exchange, control: dict[str, Any] | None, rule_id: str
+    ) -> NoReturn:
+        """A 5xx is the provider's defect when the same request fails again while a plain
+        request is answered; when the plain one fails too, the provider is down."""
+        status, message = exchange.status, error_message(exchange)
+        repeat = self._resend(exchange)
+        if not (repeat.status or 0) >= 500:
+            self.record.inconclusive(
+                f"HTTP {status} ({message}), then HTTP {repeat.status} for the same request: "
+                "a transient failure"
+            )
+        plain = control or prompt("liveness").body(_model_of(exchange), max_tokens=8)
+        answered = self._send("POST", "chat/completions", json=plain)
+        findings = CHECKS[rule_id](exchange, repeat, answered)
+        if not findings:
+            self.record.inconclusive(
+                f"HTTP {status} ({message}) for this request and HTTP {answered.status} for a "
+                "plain control request: the provider is failing, not this request"
+            )
+        self.record.add(findings, exchange)
+        self.record.broken(f"HTTP {status} every time for a valid request: {message}")
+
+    def _resend(self, exchange: Exchange) -> Exchange:
+        path = exchange.request.url.removeprefix(self.client.base_url).lstrip("/")
+        return self._send(
+            exchange.request.method,
+            path,
+            json=exchange.request.json(),
+            stream=exchange.streamed,
+        )
 
     def check_error(self, exchange: Exchange, statuses: tuple[int, ...]) -> None:
         """What every error response must be: a 4xx (``statuses`` officially), in the
         envelope, served as JSON; never a 5xx, never an error dressed as a 200."""
-        if exchange.status in UNAVAILABLE:
+        if exchange.status in TRANSIENT:
             self.record.inconclusive(
                 f"HTTP {exchange.status} after {exchange.attempts} attempts: the provider is "
                 f"unavailable, the request was not judged ({error_message(exchange)})"
@@ -187,21 +300,42 @@ class OpenAIProbe:
 
     def check_stream(self, exchange: Exchange) -> None:
         """What a stream must be for any of its content to be judged: event-stream
-        framing whose events are chunks. A stream that is not stops the case here;
-        its other checks would judge noise. Chunk schemas are judged in their own case.
+        framing whose events are all chunks, with deltas that add to each other and
+        no error event cutting it. A stream that is not stops the case here: its
+        content is partial, and judging it would blame the provider for what the
+        broken framing hid. Chunk schemas are judged in their own case.
         """
         framing = [
             *self.record.add(stream_checks.content_type_is_event_stream(exchange), exchange),
             *self.record.add(stream_checks.events_are_json_chunks(exchange), exchange),
         ]
-        if framing and not parse(exchange).chunks:
-            self.record.inconclusive("no chat.completion.chunk could be read from the stream")
+        # Cumulative deltas and error events leave no readable answer either: what a
+        # client assembles is not the completion.
+        framing += self.record.add(stream_checks.no_error_event(exchange), exchange)
+        framing += self.record.add(stream_checks.deltas_are_incremental(exchange), exchange)
+        if framing:
+            self.record.broken("the stream cannot be read as chunks (see findings)")
         ttft = _first_content_s(exchange)
         if ttft is not None:
             self.record.note(
                 f"time to first token {ttft * 1000:.0f} ms; {len(exchange.events)} events "
                 f"in {exchange.elapsed_s * 1000:.0f} ms"
             )
+
+
+def over_cap(max_tokens: int) -> Cut:
+    """Stops reading a stream once its answer is far over ``max_tokens``: past that,
+    more words prove nothing and cost the user money (a token holds at most one word
+    of the probes that test caps)."""
+    limit = 4 * max_tokens + 20
+
+    def cut(exchange: Exchange) -> str | None:
+        words = len(answer_text(exchange).split())
+        if words > limit:
+            return f"{words} words streamed for a cap of {max_tokens} tokens"
+        return None
+
+    return cut
 
 
 def _first_content_s(exchange: Exchange) -> float | None:
@@ -229,3 +363,9 @@ def error_message(exchange: Exchange) -> str:
     if error is not None and isinstance(error.get("message"), str):
         return clip(error["message"], 200)
     return clip(exchange.body.decode("utf-8", "replace").strip() or "(empty body)", 200)
+
+
+def _model_of(exchange: Exchange) -> str:
+    body = exchange.request.json()
+    model = body.get("model") if isinstance(body, dict) else None
+    return model if isinstance(model, str) else ""

@@ -16,6 +16,9 @@ class Prompt:
     name: str
     messages: tuple[dict[str, Any], ...]
     accept: tuple[str, ...]
+    # The plain version of a semantic probe: the same question without the feature
+    # under test, answered the same way by any model that can answer at all.
+    control: Prompt | None = None
 
     def body(self, model: str, **params: Any) -> dict[str, Any]:
         """A request body for this prompt (a fresh copy: cases may change it)."""
@@ -25,10 +28,14 @@ class Prompt:
 @cache
 def prompts() -> dict[str, Prompt]:
     data = tomllib.loads((FIXTURES_DIR / "prompts.toml").read_text(encoding="utf-8"))
-    return {
-        name: Prompt(name, tuple(entry["messages"]), tuple(entry["accept"]))
-        for name, entry in data.items()
-    }
+    return {name: _prompt(name, entry) for name, entry in data.items()}
+
+
+def _prompt(name: str, entry: dict[str, Any]) -> Prompt:
+    accept = tuple(entry["accept"])
+    plain = entry.get("control")
+    control = None if plain is None else Prompt(f"{name}.control", tuple(plain["messages"]), accept)
+    return Prompt(name, tuple(entry["messages"]), accept, control)
 
 
 def prompt(name: str) -> Prompt:

@@ -15,6 +15,19 @@ from chatconform.verdict import Verdict, capability_status
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
+# Verdicts that judge the provider; a run with none of them concluded nothing,
+# whatever else it counted.
+JUDGED = frozenset({Verdict.PASS, Verdict.NON_STRICT, Verdict.FAIL})
+# The headline's order and words: worst first, the way a reader triages a run.
+_HEADLINE = (
+    (Verdict.ERROR, "harness error"),
+    (Verdict.FAIL, "failed"),
+    (Verdict.NON_STRICT, "non-strict"),
+    (Verdict.PASS, "passed"),
+    (Verdict.INCONCLUSIVE, "inconclusive"),
+    (Verdict.UNSUPPORTED, "unsupported"),
+    (Verdict.SKIPPED, "skipped"),
+)
 
 
 def public_url(url: str) -> str:
@@ -46,6 +59,7 @@ def build_results(
     usage = Counter()
     for entry in cases:
         usage.update(entry.get("usage", {}))
+    refused = unsupported_features(cases)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "chatconform", "version": __version__},
@@ -62,14 +76,45 @@ def build_results(
         "summary": {
             "verdicts": {v.value: sum(c["verdict"] == v.value for c in cases) for v in Verdict},
             "capabilities": {
-                name: capability_status(verdicts) for name, verdicts in by_capability.items()
+                name: _status(name, verdicts, refused.get(name, []))
+                for name, verdicts in by_capability.items()
             },
             "capability_counts": {
                 name: dict(Counter(verdicts)) for name, verdicts in by_capability.items()
             },
+            "unsupported_features": refused,
         },
         "cases": cases,
     }
+
+
+def _status(capability: str, verdicts: list[str], refused: list[str]) -> str:
+    """``capability_status``, except that a provider refusing the capability itself (all
+    images, say, where no model was configured for them) does not pass it on the
+    strength of the cases that check how bad input is refused."""
+    status = capability_status(verdicts)
+    if status == Verdict.PASS and capability in refused:
+        return str(Verdict.UNSUPPORTED)
+    return status
+
+
+def unsupported_features(cases: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Per capability, the optional features the provider refused cleanly, sorted."""
+    refused: dict[str, set[str]] = {}
+    for entry in cases:
+        if entry["verdict"] == Verdict.UNSUPPORTED:
+            feature = entry.get("optional") or entry["id"].split("/")[-1]
+            refused.setdefault(entry["capability"], set()).add(feature)
+    return {name: sorted(features) for name, features in sorted(refused.items())}
+
+
+def status_label(status: str, features: list[str]) -> str:
+    """A capability's status with its refused optional features: ``pass (1 optional
+    feature unsupported: n)``."""
+    if not features or status == Verdict.UNSUPPORTED:
+        return status
+    count = f"{len(features)} optional feature{'s' if len(features) > 1 else ''}"
+    return f"{status} ({count} unsupported: {', '.join(features)})"
 
 
 def write_results(directory: Path, results: dict[str, Any]) -> Path:
@@ -79,19 +124,67 @@ def write_results(directory: Path, results: dict[str, Any]) -> Path:
     return path
 
 
+def verdict_counts(results: dict[str, Any]) -> Counter[str]:
+    """How many cases got each verdict."""
+    return Counter(c["verdict"] for c in results["cases"])
+
+
+def judged_count(results: dict[str, Any]) -> int:
+    """How many cases were judged (pass, non_strict or fail)."""
+    counts = verdict_counts(results)
+    return sum(counts[v] for v in JUDGED)
+
+
+def headline(results: dict[str, Any]) -> str:
+    """The run's outcome in one line, worst first: ``3 failed, 30 passed, 4 inconclusive``,
+    or ``Nothing judged: 11 inconclusive`` when no case could be judged."""
+    counts = verdict_counts(results)
+    text = ", ".join(
+        f"{counts[v]} {label}{'s' if v is Verdict.ERROR and counts[v] > 1 else ''}"
+        for v, label in _HEADLINE
+        if counts[v]
+    )
+    if not judged_count(results):
+        text = f"Nothing judged: {text or 'no case ran'}"
+    if not results.get("complete", True):
+        text += " (interrupted: partial results)"
+    return text
+
+
+def verdict_reason(verdict: str, reason: str) -> str:
+    """A verdict with why it was given, as a skip message reads: ``inconclusive: stalled``."""
+    return f"{verdict}: {reason}" if reason else verdict
+
+
+def findings_text(result: dict[str, Any]) -> str:
+    """A case's requirement, why it stopped if it did, and its findings as plain text,
+    Expected/Received included."""
+    lines = [f"{result['id']}: {result['requirement']}"]
+    if result["reason"]:
+        lines.append(f"stopped: {result['reason']}")
+    for finding in result["findings"]:
+        lines.append(f"[{finding['severity']}] {finding['rule']}: {finding['title']}")
+        lines.extend("    " + line for line in finding["message"].splitlines())
+        if finding["location"]:
+            lines.append(f"    at {finding['location']}")
+    return "\n".join(lines)
+
+
 def format_summary(results: dict[str, Any]) -> str:
-    """Per-capability status lines, then the deviations, for the terminal."""
+    """The outcome line, per-capability status lines, then the deviations, for the terminal."""
     summary = results["summary"]
     lines = [
+        f"outcome: {headline(results)}",
         f"chatconform: {results['provider']['name']} ({results['provider']['base_url']}), "
         f"{len(results['cases'])} cases in {results['duration_s']:.1f} s, "
         f"{results['usage']['requests']} requests, "
-        f"{results['usage']['prompt_tokens'] + results['usage']['completion_tokens']} tokens"
+        f"{results['usage']['prompt_tokens'] + results['usage']['completion_tokens']} tokens",
     ]
     for name, status in summary["capabilities"].items():
         counts = summary["capability_counts"].get(name, {})
         detail = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
-        lines.append(f"  {name:<18} {status:<13} {detail}")
+        label = status_label(status, summary.get("unsupported_features", {}).get(name, []))
+        lines.append(f"  {name:<18} {label:<13} {detail}")
     deviations = Counter(
         (f["severity"], f["rule"], f["title"]) for c in results["cases"] for f in c["findings"]
     )

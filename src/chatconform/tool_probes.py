@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from chatconform.paths import FIXTURES_DIR
+from chatconform.prompts import Prompt
 from chatconform.tool_calls import ExpectedCall
 
 TOOLS_DIR = FIXTURES_DIR / "tools"
@@ -30,6 +31,8 @@ class ToolProbe:
     accept: tuple[str, ...] = ()
     # The tool result sent back in a round trip.
     result: dict[str, Any] | None = None
+    # The plain version: the tool result given as text, no tools (see prompts.toml).
+    control: Prompt | None = None
 
     def definitions(self, *, strict: bool = False) -> list[dict[str, Any]]:
         """The tool definitions, fresh copies; ``strict`` marks each function strict."""
@@ -63,9 +66,17 @@ def tool_probes() -> dict[str, ToolProbe]:
             ),
             accept=tuple(entry.get("accept", ())),
             result=entry.get("result"),
+            control=_control(name, entry),
         )
         for name, entry in data.items()
     }
+
+
+def _control(name: str, entry: dict[str, Any]) -> Prompt | None:
+    plain = entry.get("control")
+    if plain is None:
+        return None
+    return Prompt(f"{name}.control", tuple(plain["messages"]), tuple(entry.get("accept", ())))
 
 
 def tool_probe(name: str) -> ToolProbe:

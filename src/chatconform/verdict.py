@@ -23,14 +23,16 @@ class Verdict(StrEnum):
 
 NOT_MEASURED = "not_measured"
 
-# A capability's status is the worst verdict among its cases.
+# A capability's status is the worst verdict among its cases, except that a
+# cleanly refused optional feature does not outweigh core cases that pass: the
+# capability passes, and its refused features are listed beside the status.
 _WORST_FIRST = (
     Verdict.ERROR,
     Verdict.FAIL,
     Verdict.INCONCLUSIVE,
     Verdict.NON_STRICT,
-    Verdict.UNSUPPORTED,
     Verdict.PASS,
+    Verdict.UNSUPPORTED,
 )
 
 
@@ -53,7 +55,8 @@ def judge(findings: Iterable[Finding], stopped: Verdict | None = None) -> Verdic
 
 
 def capability_status(verdicts: Iterable[Verdict | str]) -> str:
-    """The worst verdict of a capability's cases; ``not_measured`` if none was judged."""
+    """The worst verdict of a capability's cases (unsupported ranking below pass);
+    ``not_measured`` if none was judged."""
     seen = {Verdict(v) for v in verdicts}
     for verdict in _WORST_FIRST:
         if verdict in seen:

@@ -13,6 +13,7 @@ from chatconform.image_cases import (
     ask,
     earlier_turn,
     expect_refusal,
+    image_feature,
     one_image,
     several_images,
 )
@@ -38,7 +39,16 @@ def _ask_one(
     q = question(name)
     file = picture(q.pictures[0]).file(fmt)
     messages = one_image(q, data_url(file), image_first=image_first, detail=detail)
-    ask(openai, case, CAPABILITY, q, messages, [file], stream=stream)
+    ask(
+        openai,
+        case,
+        CAPABILITY,
+        q,
+        messages,
+        [file],
+        stream=stream,
+        feature=image_feature(fmt, detail),
+    )
 
 
 def _ask_two(openai: OpenAIProbe, case: CaseRecord, *, stream: bool) -> None:

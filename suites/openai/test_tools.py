@@ -58,7 +58,8 @@ def _expect_calls(
     def attempt() -> list[Finding]:
         return tools.expected_calls_made(_send(openai, case, body), expect)
 
-    case.until_accepted(attempt)
+    # Which calls a model makes is a semantic claim: made only of a model that answers.
+    case.until_accepted(attempt, openai.calibration("tools"))
 
 
 @case(
@@ -125,6 +126,7 @@ def test_parallel_calls(openai: OpenAIProbe, case: CaseRecord, stream: bool) -> 
     title="parallel_tool_calls: false gives at most one call",
     requirement="With parallel_tool_calls false the model makes at most one tool call per response.",
     source=f"{API}#chat-create-parallel_tool_calls",
+    optional="parallel_tool_calls: false",
 )
 @both_forms
 def test_parallel_disabled(openai: OpenAIProbe, case: CaseRecord, stream: bool) -> None:
@@ -163,6 +165,7 @@ def test_tool_choice_none(openai: OpenAIProbe, case: CaseRecord, stream: bool) -
     title="tool_choice required gives a call",
     requirement="With tool_choice required the model calls at least one tool, even for a question no tool helps with.",
     source=f"{API}#chat-create-tool_choice",
+    optional="tool_choice required",
 )
 @both_forms
 def test_tool_choice_required(openai: OpenAIProbe, case: CaseRecord, stream: bool) -> None:
@@ -174,6 +177,7 @@ def test_tool_choice_required(openai: OpenAIProbe, case: CaseRecord, stream: boo
     title="A named tool_choice gives a call to that function",
     requirement="With tool_choice naming a function the model calls that function, whatever the question.",
     source=f"{API}#chat-create-tool_choice",
+    optional="tool_choice naming a function",
 )
 @both_forms
 def test_tool_choice_named(openai: OpenAIProbe, case: CaseRecord, stream: bool) -> None:
@@ -230,9 +234,11 @@ def test_round_trip(openai: OpenAIProbe, case: CaseRecord, stream: bool) -> None
             ),
         ]
         second = _send(openai, case, {**body, "messages": messages, "max_tokens": ANSWER_TOKENS})
-        return made + tools.tool_result_used(second, probe.accept)
+        return case.tie(made, first) + case.tie(
+            tools.tool_result_used(second, probe.accept), second
+        )
 
-    case.until_accepted(attempt)
+    case.until_accepted(attempt, openai.control(probe.control, "tools"))
 
 
 @case(
@@ -240,6 +246,7 @@ def test_round_trip(openai: OpenAIProbe, case: CaseRecord, stream: bool) -> None
     title="strict: true on a function is accepted (or refused cleanly)",
     requirement="A function with strict true is accepted, and its arguments follow the schema exactly; or the request is refused with a 4xx.",
     source=f"{GUIDE}#strict-mode",
+    optional="strict functions",
 )
 @both_forms
 def test_strict(openai: OpenAIProbe, case: CaseRecord, stream: bool) -> None:
@@ -258,6 +265,6 @@ def test_stream_matches_non_streamed(openai: OpenAIProbe, case: CaseRecord) -> N
     def attempt() -> list[Finding]:
         plain = _send(openai, case, _body(openai, "two_cities", False))
         streamed = _send(openai, case, _body(openai, "two_cities", True))
-        return tool_streams.stream_matches_non_streamed(streamed, plain)
+        return case.tie(tool_streams.stream_matches_non_streamed(streamed, plain), streamed)
 
     case.until_accepted(attempt)

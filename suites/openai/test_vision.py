@@ -16,6 +16,7 @@ from chatconform.image_cases import (
     earlier_turn,
     expect_refusal,
     fixture_url,
+    image_feature,
     missing_url,
     one_image,
     several_images,
@@ -42,7 +43,16 @@ def _ask_one(
     q = question(name)
     file = picture(q.pictures[0]).file(fmt)
     messages = one_image(q, fixture_url(openai, file), image_first=image_first, detail=detail)
-    ask(openai, case, CAPABILITY, q, messages, [file], stream=stream)
+    ask(
+        openai,
+        case,
+        CAPABILITY,
+        q,
+        messages,
+        [file],
+        stream=stream,
+        feature=image_feature(fmt, detail),
+    )
 
 
 def _ask_two(openai: OpenAIProbe, case: CaseRecord, *, stream: bool) -> None:

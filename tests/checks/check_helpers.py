@@ -143,6 +143,8 @@ EVERY_CHECK: dict[str, Callable[[Exchange], list[Finding]]] = {
     "openai.response.finish-reason": response.finish_reason_in_enum,
     "openai.response.created-unit": response.created_in_seconds,
     "openai.response.model-mismatch": response.model_matches_request,
+    "openai.response.null-field-absent": response.null_fields_present,
+    "openai.response.optional-field-null": response.optional_fields_not_null,
     "openai.usage.present": response.usage_present,
     "openai.usage.consistent": lambda ex: response.usage_total_consistent(usage_of(ex)),
     "openai.usage.plausible": lambda ex: response.usage_plausible(
@@ -154,11 +156,12 @@ EVERY_CHECK: dict[str, Callable[[Exchange], list[Finding]]] = {
     "openai.text.multi-turn": lambda ex: text.uses_earlier_turns(ex, ["teal"]),
     "openai.text.content-parts": lambda ex: text.reads_content_parts(ex, ["7", "seven"]),
     "openai.text.max-tokens": lambda ex: text.max_tokens_honoured(ex, 5, usage_of(ex)),
-    "openai.text.stop": lambda ex: text.stop_honoured(ex, "5", "4"),
+    "openai.text.stop": lambda ex: text.stop_honoured(ex, "5", "4", ("6", "7")),
     "openai.text.n-choices": lambda ex: text.n_choices_honoured(ex, 2),
     "openai.stream.content-type": streaming.content_type_is_event_stream,
     "openai.stream.event-json": streaming.events_are_json_chunks,
     "openai.stream.chunk-schema": streaming.chunks_match_schema,
+    "openai.stream.finish-reason-absent": streaming.finish_reason_key_present,
     "openai.stream.chunk-object": streaming.chunk_object_is_chunk,
     "openai.stream.chunk-identity": streaming.chunk_identity_constant,
     "openai.stream.first-delta-role": streaming.first_delta_has_role,
@@ -179,6 +182,7 @@ EVERY_CHECK: dict[str, Callable[[Exchange], list[Finding]]] = {
     "openai.error.unknown-model-served": errors.unknown_model_refused,
     "openai.error.invalid-request-accepted": errors.invalid_request_refused,
     "openai.models.list-shape": models.models_list_shape,
+    "openai.models.model-fields": models.model_fields_present,
     "openai.models.configured-listed": lambda ex: models.configured_models_listed(
         ex, ["gpt-4o", "local-llama"]
     ),

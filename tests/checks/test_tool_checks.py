@@ -319,6 +319,14 @@ def test_tool_result_used() -> None:
     [finding] = tools.tool_result_used(plain("bodies/response_tool_result_ignored.json"), ["17.3"])
     assert finding.rule == "openai.tools.result-used"
     assert "It is around 20 °C in Paris." in finding.message
+    assert finding.location == "/choices/0/message/content"
+
+
+def test_tool_result_ignored_in_a_stream_points_at_the_answer_event() -> None:
+    # The streamed answer counts 1 to 11 and never says 17.3; event 1 is where it starts.
+    [finding] = tools.tool_result_used(streamed("stream_include_usage.sse"), ["17.3"])
+    assert finding.location == "/events/1/choices/0/delta/content"
+    assert tools.tool_result_used(streamed("stream_include_usage.sse"), ["11"]) == []
 
 
 @pytest.mark.parametrize(

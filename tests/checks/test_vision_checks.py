@@ -94,7 +94,11 @@ def test_an_answer_without_the_picture_is_a_must(text: str) -> None:
 
 def test_a_streamed_answer_is_read_across_deltas() -> None:
     assert vision.image_delivered(streamed("It is ", "red", "."), RED) == []
-    assert len(vision.image_delivered(streamed("I see ", "nothing"), RED)) == 1
+    findings = vision.image_delivered(streamed("I see ", "nothing"), RED)
+    # The event where the answer starts: a stream has no /choices/0/message.
+    assert summary(findings) == [
+        ("openai.image.not-delivered", "must", "/events/0/choices/0/delta/content")
+    ]
 
 
 def test_two_images_need_an_answer_about_each() -> None:
@@ -115,18 +119,26 @@ def test_no_image_at_all_is_not_delivered_rather_than_partial() -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "control", "flagged"),
-    [(500, 200, True), (502, 200, True), (500, 500, False), (503, 400, False), (200, 200, False)],
+    ("code", "repeat", "control", "flagged"),
+    [
+        (500, 500, 200, True),
+        (502, 500, 200, True),
+        (500, 200, 200, False),
+        (500, 500, 500, False),
+        (503, 503, 400, False),
+        (200, 200, 200, False),
+    ],
 )
-def test_a_5xx_is_blamed_on_the_image_only_when_the_control_succeeds(
-    code: int, control: int, flagged: bool
+def test_a_5xx_is_blamed_on_the_image_only_when_it_persists_and_the_control_succeeds(
+    code: int, repeat: int, control: int, flagged: bool
 ) -> None:
-    findings = vision.image_request_not_server_error(status(code), status(control))
+    findings = vision.image_request_not_server_error(status(code), status(repeat), status(control))
     assert [f.rule for f in findings] == (["openai.image.server-error"] if flagged else [])
     if flagged:
-        assert f"HTTP {code}, while the same request without the image got HTTP 200" in (
-            findings[0].message
-        )
+        assert (
+            f"HTTP {code}, and HTTP {repeat} when sent again, while the same request without "
+            "the image got HTTP 200"
+        ) in findings[0].message
 
 
 def test_an_unusable_image_answered_with_200_is_a_must() -> None:
@@ -174,7 +186,7 @@ def test_no_vision_check_raises_on_any_response(
     for findings in (
         vision.image_delivered(exchange, RED),
         vision.every_image_delivered(exchange, TWO),
-        vision.image_request_not_server_error(exchange, exchange),
+        vision.image_request_not_server_error(exchange, exchange, exchange),
         vision.invalid_image_refused(exchange),
         vision.large_image_refused_cleanly(exchange),
     ):

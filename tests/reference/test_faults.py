@@ -9,11 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
-from reference_helpers import AUTH, MODEL, Api, event_data
+from key_echo_helpers import WIRE_EFFECTS as KEY_ECHO_WIRE_EFFECTS
+from reference_helpers import AUTH, COUNT_TO_5, MODEL, Api, event_data
 from tool_helpers import WIRE_EFFECTS as TOOL_WIRE_EFFECTS
+from tool_helpers import message_calls
 from vision_helpers import WIRE_EFFECTS as VISION_WIRE_EFFECTS
 
 from chatconform.reference import FAULTS, ReferenceServer, check_fault_names
+from chatconform.reference.completion import FIXED_ANSWER, RUNAWAY_WORDS
 from chatconform.reference.faults import FaultSet
 from chatconform.reference.model import DEFAULT_ANSWER, UNKNOWN_COLOUR
 
@@ -296,8 +299,77 @@ CASES: dict[str, Case] = {
         (200, "application/json"),
         (200, "text/html"),
     ),
+    "chunk-finish-reason-absent": Case(
+        lambda api: ["finish_reason" in c["choices"][0] for c in api.chunks()],
+        [True] * CHUNK_COUNT,
+        [False] * (CHUNK_COUNT - 1) + [True],
+    ),
+    "refusal-logprobs-absent": Case(
+        lambda api: (sorted(message(api)), sorted(message(api)["message"])),
+        (["finish_reason", "index", "logprobs", "message"], ["content", "refusal", "role"]),
+        (["finish_reason", "index", "message"], ["content", "role"]),
+    ),
+    "optional-fields-null": Case(
+        lambda api: (
+            api.chat().json()["system_fingerprint"],
+            [message(api)["message"].get(k, "absent") for k in ("tool_calls", "function_call")],
+            {c["system_fingerprint"] for c in api.chunks()},
+            [
+                api.chunks()[1]["choices"][0]["delta"].get(k, "absent")
+                for k in ("tool_calls", "function_call")
+            ],
+        ),
+        ("fp_reference", ["absent", "absent"], {"fp_reference"}, ["absent", "absent"]),
+        (None, [None, None], {None}, [None, None]),
+    ),
+    "model-fields-missing": Case(
+        lambda api: sorted(api.get("/v1/models").json()["data"][0]),
+        ["created", "id", "object", "owned_by"],
+        ["id", "object"],
+    ),
+    "error-code-integer": Case(
+        lambda api: bad_key(api).json()["error"]["code"], "invalid_api_key", 401
+    ),
+    "developer-message-crash": Case(
+        lambda api: (
+            api.chat([{"role": "developer", "content": "Be brief."}, *COUNT_TO_5]).status_code,
+            api.chat([{"role": "system", "content": "Be brief."}, *COUNT_TO_5]).status_code,
+        ),
+        (200, 200),
+        (500, 200),
+    ),
+    "fixed-answer": Case(
+        lambda api: (
+            message(api)["message"]["content"],
+            len(message_calls(api, "weather")),
+            len(message_calls(api, "weather", tool_choice="required")),
+        ),
+        ("1 2 3 4 5", 1, 1),
+        (FIXED_ANSWER, 0, 1),
+    ),
+    "chat-refused-400": Case(
+        lambda api: (api.chat().status_code, api.get("/v1/models").status_code),
+        (200, 200),
+        (400, 200),
+    ),
+    "chat-route-404": Case(
+        lambda api: (api.chat().status_code, api.get("/v1/models").status_code),
+        (200, 200),
+        (404, 200),
+    ),
+    "max-completion-tokens-runaway": Case(
+        lambda api: (
+            len(
+                api.chat(max_completion_tokens=3).json()["choices"][0]["message"]["content"].split()
+            ),
+            len(api.chat(max_tokens=3).json()["choices"][0]["message"]["content"].split()),
+        ),
+        (3, 3),
+        (RUNAWAY_WORDS, 3),
+    ),
     **{name: Case(*effect) for name, effect in VISION_WIRE_EFFECTS.items()},
     **{name: Case(*effect) for name, effect in TOOL_WIRE_EFFECTS.items()},
+    **{name: Case(*effect) for name, effect in KEY_ECHO_WIRE_EFFECTS.items()},
 }
 
 

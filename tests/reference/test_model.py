@@ -33,6 +33,26 @@ def test_answers_every_probe_with_an_accepted_answer(name: str) -> None:
     assert answer != DEFAULT_ANSWER
 
 
+CONTROLS = sorted(name for name, probe in PROMPTS.items() if "control" in probe)
+
+
+@pytest.mark.parametrize("name", CONTROLS)
+def test_answers_the_plain_version_of_every_semantic_probe(name: str) -> None:
+    probe = PROMPTS[name]
+    answer = respond(probe["control"]["messages"])
+    assert any(accepted.lower() in answer.lower() for accepted in probe["accept"]), answer
+
+
+def test_a_tool_result_pasted_as_text_is_answered_from() -> None:
+    answer = respond([user('The service says: {"city": "Paris", "temperature": 17.3}. Weather?')])
+    assert "temperature 17.3" in answer
+
+
+def test_the_plain_instruction_does_not_leak_into_a_message_without_one() -> None:
+    # The system-prompt-dropped fault leaves only this: it must not be answered "kiwi".
+    assert respond([user("Hello! How are you today?")]) == DEFAULT_ANSWER
+
+
 def test_fixture_file_has_probes() -> None:
     assert len(PROMPTS) >= 6
 
@@ -46,8 +66,11 @@ def test_instructed_word_comes_from_system_or_developer(role: str) -> None:
     assert respond(messages) == "Papaya"
 
 
-def test_instructed_word_in_a_user_message_is_not_an_instruction() -> None:
-    assert respond([user("Reply with exactly one word: kiwi")]) == DEFAULT_ANSWER
+def test_an_instruction_in_the_last_user_message_is_followed_as_a_real_model_would() -> None:
+    # The plain version (control) of the system-prompt probe depends on this.
+    assert respond([user("Reply with exactly one word: kiwi")]) == "kiwi"
+    earlier = [user("Reply with exactly one word: kiwi"), user("Hello!")]
+    assert respond(earlier) == DEFAULT_ANSWER, "only the message being answered instructs"
 
 
 def test_favourite_colour_unknown_without_earlier_statement() -> None:

@@ -59,6 +59,7 @@ def load_all() -> dict[str, Callable[..., list[Finding]]]:
     from chatconform.checks import (  # noqa: F401
         errors,
         models,
+        refusals,
         response,
         streaming,
         text,

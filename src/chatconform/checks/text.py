@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from chatconform.answers import accepted
 from chatconform.checks import Violation, check, expected
 from chatconform.exchange import Exchange, clip
 from chatconform.finding import Finding
@@ -45,9 +46,37 @@ def finish_reasons(exchange: Exchange) -> list[Any]:
     return [reason for reason, _ in located_finish_reasons(exchange)]
 
 
-def accepted(answer: str, accept: Sequence[str]) -> bool:
-    lowered = answer.lower()
-    return any(a.lower() in lowered for a in accept)
+def finish_reason_location(exchange: Exchange) -> str:
+    """The pointer of the first choice's finish_reason (``finish_reasons(exchange)[0]``):
+    into its event for a stream; /events when a stream has none."""
+    located = located_finish_reasons(exchange)
+    if located:
+        return located[0][1]
+    return "/events" if exchange.streamed else "/choices/0/finish_reason"
+
+
+def content_location(exchange: Exchange, choice: int = 0) -> str:
+    """The JSON pointer of one choice's answer text, for findings about the answer.
+
+    For a response, ``/choices/<position>/message/content`` (the choice's position in
+    the choices array). For a stream, the event carrying the choice's first non-empty
+    content delta, ``/events/<i>/choices/<position>/delta/content``: where the answer
+    starts, to be read on from there. A streamed choice without content points at its
+    first chunk, and a stream without that choice at /events.
+    """
+    if not exchange.streamed:
+        entries = choice_entries(exchange.json_or_none(), choice)
+        return f"/choices/{entries[0][0] if entries else choice}/message/content"
+    first: str | None = None
+    for i, chunk in parse(exchange).chunks:
+        for j, entry in choice_entries(chunk, choice):
+            where = f"/events/{i}/choices/{j}/delta/content"
+            delta = entry.get("delta")
+            content = delta.get("content") if isinstance(delta, dict) else None
+            if isinstance(content, str) and content:
+                return where
+            first = first or where
+    return first or "/events"
 
 
 def _answer_check(rule_id: str, name: str, what: str) -> Callable[..., list[Finding]]:
@@ -59,7 +88,7 @@ def _answer_check(rule_id: str, name: str, what: str) -> Callable[..., list[Find
                     f"{what}: an answer containing {' or '.join(map(repr, accept))}",
                     repr(clip(answer, 200)),
                 ),
-                location="/choices/0/message/content",
+                location=content_location(exchange),
                 evidence=exchange.excerpt(),
             )
 
@@ -87,7 +116,11 @@ reads_content_parts = _answer_check(
 
 @check("openai.text.max-tokens")
 def max_tokens_honoured(exchange: Exchange, max_tokens: int, usage: Any) -> Iterator[Violation]:
-    """At most max_tokens tokens are generated; a cut completion says finish_reason length."""
+    """At most max_tokens tokens are generated; a cut completion says finish_reason length.
+
+    A stream the suite cut (``exchange.cut``: far over the cap) is judged on the
+    words it carried; it has no finish_reason to judge.
+    """
     answer = answer_text(exchange)
     completion = usage.get("completion_tokens") if isinstance(usage, dict) else None
     if isinstance(completion, int) and completion > max_tokens:
@@ -101,44 +134,61 @@ def max_tokens_honoured(exchange: Exchange, max_tokens: int, usage: Any) -> Iter
         yield Violation(
             expected(
                 f"at most {max_tokens} words (max_tokens {max_tokens})",
-                f"{len(answer.split())} words: {clip(answer, 120)!r}",
+                f"{len(answer.split())} words"
+                + (f" (cut by the suite: {exchange.cut})" if exchange.cut else "")
+                + f": {clip(answer, 120)!r}",
             ),
-            location="/choices/0/message/content",
+            location=content_location(exchange),
             evidence=exchange.excerpt(),
         )
+    # Cut only if it reached the cap: an answer shorter than that (empty, say) may
+    # end with stop. A token holds at most one word, so cap words reached it.
     reasons = finish_reasons(exchange)
-    if reasons[:1] != ["length"]:
+    reached = len(answer.split()) >= max_tokens
+    if exchange.cut is None and reached and reasons[:1] != ["length"]:
         yield Violation(
             expected(
                 "finish_reason 'length' (the answer needs far more tokens)",
                 repr(reasons[0] if reasons else None),
             ),
-            location="/choices/0/finish_reason",
+            location=finish_reason_location(exchange),
             evidence=exchange.excerpt(),
         )
 
 
 @check("openai.text.stop")
-def stop_honoured(exchange: Exchange, stop: str, before: str) -> Iterator[Violation]:
-    """Generation stops at a stop sequence, which is not included (create chat: stop)."""
+def stop_honoured(
+    exchange: Exchange, stop: str, before: str, after: Sequence[str]
+) -> Iterator[Violation]:
+    """Generation stops at a stop sequence, which is not included (create chat: stop).
+
+    Ignoring stop is claimed only on proof: the stop sequence, or text that comes
+    after it (``after``), in the answer. An answer with neither that also lacks
+    the text before it (``before``) did not do what was asked; only a control
+    probe can tell whether stop was the cause.
+    """
     answer = answer_text(exchange)
-    if stop in answer:
+    past = [word for word in after if accepted(answer, [word])]
+    if stop in answer or past:
+        shown = repr(stop) if stop in answer else f"text after it ({', '.join(map(repr, past))})"
         yield Violation(
-            expected(f"the answer cut before {stop!r}", repr(clip(answer, 120))),
-            location="/choices/0/message/content",
+            expected(f"the answer cut before {stop!r}", f"{shown} in {clip(answer, 120)!r}"),
+            location=content_location(exchange),
             evidence=exchange.excerpt(),
         )
-    elif before not in answer:
+        return
+    if not accepted(answer, [before]):
         yield Violation(
             expected(f"the text before the stop sequence ({before!r})", repr(clip(answer, 120))),
-            location="/choices/0/message/content",
+            location=content_location(exchange),
             evidence=exchange.excerpt(),
         )
-    reasons = finish_reasons(exchange)
-    if reasons[:1] != ["stop"]:
+        return
+    located = located_finish_reasons(exchange)
+    if [reason for reason, _ in located[:1]] != ["stop"]:
         yield Violation(
-            expected("finish_reason 'stop'", repr(reasons[0] if reasons else None)),
-            location="/choices/0/finish_reason",
+            expected("finish_reason 'stop'", repr(located[0][0] if located else None)),
+            location=finish_reason_location(exchange),
             evidence=exchange.excerpt(),
         )
 

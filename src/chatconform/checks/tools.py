@@ -15,8 +15,9 @@ import jsonschema
 from jsonschema.exceptions import best_match
 from referencing.exceptions import Unresolvable
 
+from chatconform.answers import accepted
 from chatconform.checks import Violation, check, expected
-from chatconform.checks.text import accepted, answer_text, located_finish_reasons
+from chatconform.checks.text import answer_text, content_location, located_finish_reasons
 from chatconform.exchange import Exchange, clip
 from chatconform.tool_calls import ExpectedCall, ToolCall, calls
 
@@ -251,7 +252,7 @@ def call_not_in_content(exchange: Exchange) -> Iterator[Violation]:
         return
     leaked = _leaked_call(answer_text(exchange), names)
     if leaked is not None:
-        location = "/choices/0/message/content"
+        location = content_location(exchange)
         yield Violation(
             expected(
                 "the call in message.tool_calls", f"tool_calls empty; content {clip(leaked, 200)!r}"
@@ -351,6 +352,6 @@ def tool_result_used(exchange: Exchange, accept: Sequence[str]) -> Iterator[Viol
                 f"an answer using the tool result: containing {' or '.join(map(repr, accept))}",
                 repr(clip(answer, 200)) if answer else _received(exchange, calls(exchange)),
             ),
-            location="/choices/0/message/content",
+            location=content_location(exchange),
             evidence=exchange.excerpt(),
         )

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 
+from chatconform.answers import mentions
 from chatconform.checks import Violation, check, expected
 from chatconform.checks.errors import error_object, looks_like_error
-from chatconform.checks.text import answer_text
+from chatconform.checks.text import answer_text, content_location
 from chatconform.exchange import Exchange, clip
 
-CONTENT = "/choices/0/message/content"
 LARGE_IMAGE_STATUSES = (400, 413)
 
 
-def mentions(answer: str, term: str) -> bool:
-    """``term`` appears in ``answer`` as a whole word, in any case.
-
-    Whole words, because "red" is inside "shared" and "rendered": "no image was
-    shared" must not count as seeing a red circle.
-    """
-    return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", answer, re.IGNORECASE) is not None
-
-
 def _matched(answer: str, accepted: Sequence[Sequence[str]]) -> list[bool]:
-    """For each expected answer (with its synonyms), whether the answer names it."""
+    """For each expected answer (with its synonyms), whether the answer names it as whole
+    words ("red" is inside "shared": "no image was shared" does not see a red circle)."""
     return [any(mentions(answer, term) for term in group) for group in accepted]
 
 
@@ -47,7 +38,7 @@ def image_delivered(exchange: Exchange, accepted: Sequence[Sequence[str]]) -> It
             expected(
                 f"an answer about the image naming {_wanted(accepted)}", repr(clip(answer, 200))
             ),
-            location=CONTENT,
+            location=content_location(exchange),
             evidence=exchange.excerpt(),
         )
 
@@ -67,20 +58,23 @@ def every_image_delivered(
                 f"an answer naming {_wanted(accepted)} (one per image)",
                 f"{clip(answer, 200)!r}: nothing about {_wanted(missing)}",
             ),
-            location=CONTENT,
+            location=content_location(exchange),
             evidence=exchange.excerpt(),
         )
 
 
 @check("openai.image.server-error")
-def image_request_not_server_error(exchange: Exchange, control: Exchange) -> Iterator[Violation]:
+def image_request_not_server_error(
+    exchange: Exchange, repeat: Exchange, control: Exchange
+) -> Iterator[Violation]:
     """A valid image does not cause a 5xx (error codes guide: 5xx are server faults)."""
     status, control_status = exchange.status or 0, control.status or 0
-    if status >= 500 and 200 <= control_status < 300:
+    if status >= 500 and (repeat.status or 0) >= 500 and 200 <= control_status < 300:
         yield Violation(
             expected(
                 "an answer, or a 4xx with the error envelope",
-                f"HTTP {status}, while the same request without the image got HTTP {control_status}",
+                f"HTTP {status}, and HTTP {repeat.status} when sent again, while the same "
+                f"request without the image got HTTP {control_status}",
             ),
             evidence=exchange.excerpt(),
         )

@@ -11,7 +11,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from chatconform.reference.completion import answer, completion_json
@@ -23,6 +29,7 @@ from chatconform.reference.errors import (
 )
 from chatconform.reference.faults import FaultSet
 from chatconform.reference.gateway import gateway_refusal
+from chatconform.reference.leaks import leaking_response, on_wire
 from chatconform.reference.streaming import frames, sse_body, stream_items
 from chatconform.reference.validation import check_model, parse_body, validate_chat_request
 from chatconform.reference.vision import look_at_images
@@ -32,6 +39,12 @@ MODEL_CREATED = 1735689600
 OWNED_BY = "chatconform"
 OTHER_MODEL = "other-model-1"
 NGINX_PAGE = "<html><body><h1>Welcome to nginx!</h1></body></html>"
+# What a server whose chat template lacks a role answers (developer-message-crash).
+DEVELOPER_TRACEBACK = """Traceback (most recent call last):
+  File "/app/server/chat_template.py", line 42, in render
+    prefix = ROLE_PREFIXES[message["role"]]
+KeyError: 'developer'
+"""
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,8 @@ async def list_models(request: Request) -> Response:
     _authorise(request, settings)
     listed = OTHER_MODEL if "models-list-incomplete" in settings.faults else settings.model
     data = [model_object(listed)]
+    if "model-fields-missing" in settings.faults:
+        data = [{"id": listed, "object": "model"}]
     if "models-bare-array" in settings.faults:
         return JSONResponse(data)
     return JSONResponse({"object": "list", "data": data})
@@ -94,23 +109,42 @@ async def chat_completions(request: Request) -> Response:
     if (refused := gateway_refusal(await request.body(), faults)) is not None:
         return refused
     _authorise(request, settings)
+    if "chat-route-404" in faults:
+        raise HTTPException(404)
+    if "chat-refused-400" in faults:
+        raise ApiError(400, "The requested model is not available for this key.", param="model")
     body = validate_chat_request(parse_body(await request.body(), faults), faults)
+    if "developer-message-crash" in faults and _has_role(body, "developer"):
+        return PlainTextResponse(DEVELOPER_TRACEBACK, status_code=500)
     check_model(body, settings.model, faults)
     body = await look_at_images(body, faults)
-    completion = answer(body, settings.model, faults)
+    key = settings.api_key
+    completion = answer(body, settings.model, faults, api_key=key)
     if body.get("stream") is True and "stream-ignored" not in faults:
         options = body.get("stream_options") or {}
         items = stream_items(
-            completion, include_usage=options.get("include_usage") is True, faults=faults
+            completion,
+            include_usage=options.get("include_usage") is True,
+            faults=faults,
+            api_key=key,
         )
-        events = frames(items, faults)
+        events = [
+            on_wire(e, key, faults) if isinstance(e, bytes) else e for e in frames(items, faults)
+        ]
         return StreamingResponse(
             sse_body(events, pace_s=settings.pace_s, faults=faults, closing=settings.closing),
             media_type="text/event-stream",
         )
     if "html-instead-of-json" in faults:
         return HTMLResponse(NGINX_PAGE)
-    return JSONResponse(completion_json(completion, faults))
+    return leaking_response(JSONResponse(completion_json(completion, faults)), key, faults)
+
+
+def _has_role(body: dict[str, Any], role: str) -> bool:
+    messages = body.get("messages")
+    return isinstance(messages, list) and any(
+        isinstance(m, dict) and m.get("role") == role for m in messages
+    )
 
 
 def create_app(

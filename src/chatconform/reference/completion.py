@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatconform.reference.faults import FaultSet
+from chatconform.reference.leaks import with_key_echo
 from chatconform.reference.model import prompt_tokens as count_prompt_tokens
 from chatconform.reference.model import respond, tokens
 from chatconform.reference.tools import (
@@ -21,6 +22,10 @@ from chatconform.reference.tools import (
 )
 
 SYSTEM_FINGERPRINT = "fp_reference"
+# The one answer of a model that cannot follow a prompt (fixed-answer).
+FIXED_ANSWER = "I am a test model and I always give this same answer to every message."
+# What a model that ignores its cap writes until its context (a small one) is full.
+RUNAWAY_WORDS = 4096
 SUBSTITUTE_MODEL = "gpt-3.5-turbo"
 
 
@@ -100,15 +105,24 @@ def limit(text: str, max_tokens: int | None, stops: list[str]) -> tuple[str, str
     return text, finish_reason
 
 
-def answer(body: dict[str, Any], served_model: str, faults: FaultSet) -> Completion:
-    """Run the model on a validated request body."""
+def answer(
+    body: dict[str, Any], served_model: str, faults: FaultSet, *, api_key: str = ""
+) -> Completion:
+    """Run the model on a validated request body (``api_key``: the key it was called with)."""
     raw_messages = body.get("messages")
     messages = seen_messages(raw_messages if isinstance(raw_messages, list) else [], faults)
     text = "" if "empty-content" in faults else respond(messages)
+    if "fixed-answer" in faults:
+        text = FIXED_ANSWER
+    # Before the limits: a key echoed past max_tokens or a stop string is cut like any text.
+    text = with_key_echo(text, body, api_key, faults)
     max_tokens = body.get("max_completion_tokens")
     if max_tokens is None:
         max_tokens = body.get("max_tokens")
     if "max-tokens-ignored" in faults:
+        max_tokens = None
+    if "max-completion-tokens-runaway" in faults and "max_completion_tokens" in body:
+        text = " ".join(str(n) for n in range(1, RUNAWAY_WORDS + 1))
         max_tokens = None
     stops = [] if "stop-ignored" in faults else stop_strings(body.get("stop"))
     text, finish_reason = limit(text, max_tokens, stops)
@@ -170,20 +184,23 @@ def completion_json(completion: Completion, faults: FaultSet) -> dict[str, Any]:
             message["tool_calls"] = message_tool_calls(choice.tool_calls, faults)
         if "message-role-missing" in faults:
             del message["role"]
-        choices.append(
-            {
-                "index": choice.index,
-                "message": message,
-                "logprobs": None,
-                "finish_reason": finish_reason_on_wire(choice.finish_reason, faults),
-            }
-        )
+        if "optional-fields-null" in faults:
+            message = {"tool_calls": None, "function_call": None, **message}
+        entry = {
+            "index": choice.index,
+            "message": message,
+            "logprobs": None,
+            "finish_reason": finish_reason_on_wire(choice.finish_reason, faults),
+        }
+        if "refusal-logprobs-absent" in faults:
+            del entry["logprobs"], message["refusal"]
+        choices.append(entry)
     body: dict[str, Any] = {
         "id": completion.id,
         "object": "chat.completion",
         "created": completion.created,
         "model": completion.model,
-        "system_fingerprint": SYSTEM_FINGERPRINT,
+        "system_fingerprint": None if "optional-fields-null" in faults else SYSTEM_FINGERPRINT,
         "choices": choices,
         "usage": usage_json(completion, faults),
     }

@@ -36,7 +36,7 @@ def envelope(error: ApiError, faults: FaultSet) -> dict[str, Any]:
     fields: dict[str, Any] = {"message": error.message, "type": error.type}
     if "error-fields-missing" not in faults:
         fields["param"] = error.param
-        fields["code"] = error.code
+        fields["code"] = error.status if "error-code-integer" in faults else error.code
     if "flat-error-envelope" in faults:
         # Flat bodies seen in the wild carry message, type and code, never param.
         fields.pop("param", None)

@@ -21,6 +21,7 @@ _ONE_WORD = re.compile(r"reply with exactly one word\s*:\s*[\"'“‘]?([^\s\"'�
 _COLOUR_QUESTION = re.compile(r"what\s+is\s+my\s+favou?rite\s+colou?r", re.I)
 _COLOUR_STATEMENT = re.compile(r"my\s+favou?rite\s+colou?r\s+is\s+([A-Za-z][A-Za-z-]*)", re.I)
 _COUNT = re.compile(r"count\s+from\s+(-?\d+)\s+to\s+(-?\d+)", re.I)
+_JSON_OBJECT = re.compile(r"\{[^{}]*\}")
 _ARITHMETIC = re.compile(r"what\s+is\s+(-?\d+)\s*([+\-*×])\s*(-?\d+)", re.I)
 
 
@@ -94,11 +95,16 @@ def _last_user(turns: Sequence[Turn]) -> int | None:
 
 
 def _instructed_word(turns: Sequence[Turn]) -> str | None:
-    for turn in reversed(turns):
-        if turn.role in ("system", "developer"):
-            match = _ONE_WORD.search(turn.text)
-            if match:
-                return match.group(1)
+    """An instruction to reply with one word: from a system or developer message, or
+    given plainly in the last user message."""
+    last = _last_user(turns)
+    instructing = [t for t in turns if t.role in ("system", "developer")]
+    if last is not None:
+        instructing.append(turns[last])
+    for turn in reversed(instructing):
+        match = _ONE_WORD.search(turn.text)
+        if match:
+            return match.group(1)
     return None
 
 
@@ -106,7 +112,8 @@ def _favourite_colour(turns: Sequence[Turn]) -> str | None:
     last = _last_user(turns)
     if last is None or not _COLOUR_QUESTION.search(turns[last].text):
         return None
-    for turn in reversed(turns[:last]):
+    # The statement may come in an earlier turn, or before the question in the same one.
+    for turn in reversed(turns[: last + 1]):
         match = _COLOUR_STATEMENT.search(turn.text) if turn.role == "user" else None
         if match:
             return match.group(1)
@@ -157,11 +164,26 @@ def _tool_results(turns: Sequence[Turn]) -> str | None:
     return "The tools returned: " + "; ".join(results) + "." if results else None
 
 
+def _reported_facts(turns: Sequence[Turn]) -> str | None:
+    """A question about facts given as a JSON object in the same user message (a tool
+    result pasted as text) is answered from them."""
+    last = _last_user(turns)
+    match = _JSON_OBJECT.search(turns[last].text) if last is not None else None
+    if not match:
+        return None
+    try:
+        facts = json.loads(match.group(0))
+    except ValueError:
+        return None
+    return f"It reports: {_describe_result(match.group(0))}." if isinstance(facts, dict) else None
+
+
 # Tried in order; the first rule with an answer wins. New capabilities (images, tools)
 # add a rule here rather than special-casing any probe.
 RULES: list[Rule] = [
     _instructed_word,
     _tool_results,
+    _reported_facts,
     answer_about_images,
     _favourite_colour,
     _count,

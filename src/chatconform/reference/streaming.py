@@ -18,6 +18,7 @@ from chatconform.reference.completion import (
     usage_json,
 )
 from chatconform.reference.faults import FaultSet
+from chatconform.reference.leaks import delta_pieces
 from chatconform.reference.model import token_pieces
 from chatconform.reference.tools import tool_call_deltas
 
@@ -60,11 +61,13 @@ def _dumps(payload: Any) -> str:
 
 
 def stream_items(
-    completion: Completion, *, include_usage: bool, faults: FaultSet
+    completion: Completion, *, include_usage: bool, faults: FaultSet, api_key: str = ""
 ) -> list[StreamItem]:
-    """Every chunk of the stream in order, then [DONE]; the choices are streamed one by one."""
+    """Every chunk of the stream in order, then [DONE]; the choices are streamed one by one
+    (``api_key``: the key the request was made with)."""
     with_usage = include_usage and "include-usage-ignored" not in faults
     object_name = "chat.completion" if "chunk-object-wrong" in faults else "chat.completion.chunk"
+    nulls = "optional-fields-null" in faults
     ending: list[StreamItem] = [] if "no-done-sentinel" in faults else [DONE]
     # What replaces the rest of the stream when a fault breaks it off.
     interrupt: list[StreamItem] | None = None
@@ -79,7 +82,7 @@ def stream_items(
             "object": object_name,
             "created": completion.created,
             "model": completion.model,
-            "system_fingerprint": SYSTEM_FINGERPRINT,
+            "system_fingerprint": None if nulls else SYSTEM_FINGERPRINT,
             "choices": choices,
         }
         if with_usage:
@@ -95,6 +98,10 @@ def stream_items(
         }
         if "chunk-choice-index-missing" in faults:
             del entry["index"]
+        if finish_reason is None and "chunk-finish-reason-absent" in faults:
+            del entry["finish_reason"]
+        if nulls:
+            entry["delta"] = {"tool_calls": None, "function_call": None, **delta}
         return entry
 
     items: list[StreamItem] = []
@@ -110,7 +117,7 @@ def stream_items(
         items.append(chunk([choice(answer.index, first)]))
         items.extend(chunk([choice(answer.index, delta)]) for delta in calls)
         so_far = ""
-        for piece in token_pieces(answer.text):
+        for piece in delta_pieces(token_pieces(answer.text), api_key, faults):
             so_far += piece
             content = so_far if "cumulative-deltas" in faults else piece
             items.append(chunk([choice(answer.index, {"content": content})]))

@@ -249,6 +249,9 @@ def plan_calls(
     answered = bool(messages) and messages[-1].get("role") == "tool"
     if not functions or choice == "none" or (answered and choice in (None, "auto")):
         return [], False
+    if "fixed-answer" in faults and choice in (None, "auto"):
+        # Such a model never chooses a tool; a forced tool_choice is the server's doing.
+        return [], False
     question = _last_user_text(messages)
     planned = [
         (str(fn["name"]), arguments)
