@@ -43,7 +43,7 @@ def test_a_model_that_cannot_answer_the_control_makes_the_case_inconclusive() ->
     with pytest.raises(CaseStop) as stop:
         case.until_accepted(lambda: [SEMANTIC], lambda: "it answered 'hello' to everything")
     assert stop.value.verdict is Verdict.INCONCLUSIVE
-    assert "did not answer the control probe: it answered 'hello'" in stop.value.reason
+    assert "cannot answer the plain version: it answered 'hello'" in stop.value.reason
     assert case.findings == [], "no semantic claim without a control"
     assert case.verdict(stop.value.verdict) is Verdict.INCONCLUSIVE
 

@@ -205,7 +205,7 @@ def test_calibration_asks_the_trivial_prompt_once_per_model() -> None:
     shared: dict = {}
     first = probe_saying("I always say this.", shared)
     reason = first.calibration("vision")()
-    assert reason is not None and reason.startswith("calibration: m does not answer")
+    assert reason is not None and reason.startswith("m fails the trivial prompt too (asked")
     assert "openai/text/basic-answer" in reason
     asked = [e.request.json()["messages"] for e in first.record.exchanges]
     assert asked and all(m == list(prompt("arithmetic").messages) for m in asked)

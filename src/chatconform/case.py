@@ -156,7 +156,7 @@ class CaseRecord:
         if control is not None:
             reason = control()
             if reason is not None:
-                self.inconclusive(f"the model did not answer the control probe: {reason}")
+                self.inconclusive(f"not judged, the model cannot answer the plain version: {reason}")
         self.add(findings, last)
 
     def verdict(self, stopped: Verdict | None) -> Verdict:

@@ -70,22 +70,13 @@ class OpenAIProbe:
         message, say). Asked only when the probe was not accepted."""
 
         def ask() -> str | None:
-            body = plain.body(self.model(capability), max_tokens=CONTROL_TOKENS, temperature=0)
-            answer = ""
-            for _ in range(self.record.max_attempts):
-                exchange = self.chat(body)
-                self.expect_success(exchange)
-                answer = answer_text(exchange)
-                if accepted(answer, plain.accept):
-                    self.record.note(
-                        f"control: the model answered the plain version ({plain.name}), "
-                        "so the failed probe shows a deviation"
-                    )
-                    return None
-            return (
-                f"asked the plain version ({plain.name}), it answered {clip(answer, 80)!r}, "
-                f"not {' or '.join(map(repr, plain.accept))}"
-            )
+            reason = self._ask_plain(plain, capability)
+            if reason is None:
+                self.record.note(
+                    f"control: the model answered the plain version ({plain.name}), so the "
+                    "failed probe shows a deviation"
+                )
+            return reason
 
         return ask
 
@@ -96,19 +87,28 @@ class OpenAIProbe:
         def ask() -> str | None:
             model = self.model(capability)
             if model in self.calibrations:
-                reason = self.calibrations[model]
                 self.record.note(f"calibration of {model}: asked by an earlier case of this run")
             else:
-                reason = self.control(prompt("arithmetic"), capability)()
-                self.calibrations[model] = reason
+                self.calibrations[model] = self._ask_plain(prompt("arithmetic"), capability)
+            reason = self.calibrations[model]
             if reason is None:
                 return None
-            return (
-                f"calibration: {model} does not answer the trivial prompt "
-                f"(openai.text.answer, see openai/text/basic-answer); {reason}"
-            )
+            return f"{model} fails the trivial prompt too ({reason}; see openai/text/basic-answer)"
 
         return ask
+
+    def _ask_plain(self, plain: Prompt, capability: str) -> str | None:
+        """Ask ``plain`` up to k times: None once answered, else what the model said."""
+        body = plain.body(self.model(capability), max_tokens=CONTROL_TOKENS, temperature=0)
+        answer = ""
+        for _ in range(self.record.max_attempts):
+            exchange = self.chat(body)
+            self.expect_success(exchange)
+            answer = answer_text(exchange)
+            if accepted(answer, plain.accept):
+                return None
+        wanted = " or ".join(map(repr, plain.accept))
+        return f"asked {plain.name}, it answered {clip(answer, 80)!r}, not {wanted}"
 
     def chat(
         self,

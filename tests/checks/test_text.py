@@ -213,7 +213,7 @@ def test_max_tokens_flags_an_ignored_limit_in_a_stream() -> None:
     usage = {"prompt_tokens": 22, "completion_tokens": 11, "total_tokens": 33}
     findings = text.max_tokens_honoured(exchange, 5, usage)
     assert [f.location for f in findings] == [
-        "/usage/completion_tokens",
+        "/events/13/usage/completion_tokens",
         STREAM_CONTENT,
         "/events/12/choices/0/finish_reason",
     ]

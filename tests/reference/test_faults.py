@@ -12,7 +12,7 @@ import pytest
 from key_echo_helpers import WIRE_EFFECTS as KEY_ECHO_WIRE_EFFECTS
 from reference_helpers import AUTH, COUNT_TO_5, MODEL, Api, event_data
 from tool_helpers import WIRE_EFFECTS as TOOL_WIRE_EFFECTS
-from tool_helpers import message_calls
+from tool_helpers import message_calls, stream_items
 from vision_helpers import WIRE_EFFECTS as VISION_WIRE_EFFECTS
 
 from chatconform.reference import FAULTS, ReferenceServer, check_fault_names
@@ -329,6 +329,27 @@ CASES: dict[str, Case] = {
     ),
     "error-code-integer": Case(
         lambda api: bad_key(api).json()["error"]["code"], "invalid_api_key", 401
+    ),
+    "stream-cut-short": Case(
+        lambda api: (
+            len(
+                "".join(
+                    c["choices"][0]["delta"].get("content") or ""
+                    for c in api.chunks([{"role": "user", "content": "Count from 1 to 30."}])
+                ).split()
+            ),
+            api.events()[-1],
+        ),
+        (30, "[DONE]"),
+        (5, "[DONE]"),
+    ),
+    "tool-stream-first-call-only": Case(
+        lambda api: (
+            sorted({item.get("index") for item in stream_items(api, "two_cities")}),
+            len(message_calls(api, "two_cities")),
+        ),
+        ([0, 1], 2),
+        ([0], 2),
     ),
     "developer-message-crash": Case(
         lambda api: (

@@ -7,6 +7,7 @@ from typing import Any
 
 from chatconform.answers import accepted
 from chatconform.checks import Violation, check, expected
+from chatconform.checks.response import FINISH_REASONS
 from chatconform.exchange import Exchange, clip
 from chatconform.finding import Finding
 from chatconform.stream import choice_entries, choice_index, choices, index_order, parse
@@ -79,6 +80,21 @@ def content_location(exchange: Exchange, choice: int = 0) -> str:
     return first or "/events"
 
 
+def _official_but_not(reasons: list[Any], wanted: str) -> bool:
+    """Whether the first choice's finish_reason is missing, or another official value
+    than ``wanted``; an unofficial one is openai.response.finish-reason's finding."""
+    return not reasons or (reasons[0] != wanted and reasons[0] in (*FINISH_REASONS, None))
+
+
+def _usage_location(exchange: Exchange) -> str:
+    """Where usage.completion_tokens is: the response's, or the last usage chunk's."""
+    if exchange.streamed:
+        carrying = [i for i, c in parse(exchange).chunks if isinstance(c.get("usage"), dict)]
+        if carrying:
+            return f"/events/{carrying[-1]}/usage/completion_tokens"
+    return "/usage/completion_tokens"
+
+
 def _answer_check(rule_id: str, name: str, what: str) -> Callable[..., list[Finding]]:
     def contains_accepted_answer(exchange: Exchange, accept: Sequence[str]) -> Iterator[Violation]:
         answer = answer_text(exchange)
@@ -126,7 +142,7 @@ def max_tokens_honoured(exchange: Exchange, max_tokens: int, usage: Any) -> Iter
     if isinstance(completion, int) and completion > max_tokens:
         yield Violation(
             expected(f"completion_tokens <= {max_tokens}", str(completion)),
-            location="/usage/completion_tokens",
+            location=_usage_location(exchange),
             evidence=exchange.excerpt(),
         )
     # A token holds at most one word of this probe, whatever the tokenizer.
@@ -143,9 +159,10 @@ def max_tokens_honoured(exchange: Exchange, max_tokens: int, usage: Any) -> Iter
         )
     # Cut only if it reached the cap: an answer shorter than that (empty, say) may
     # end with stop. A token holds at most one word, so cap words reached it.
+    # A value outside the enum is openai.response.finish-reason's to report, not this rule's.
     reasons = finish_reasons(exchange)
     reached = len(answer.split()) >= max_tokens
-    if exchange.cut is None and reached and reasons[:1] != ["length"]:
+    if exchange.cut is None and reached and _official_but_not(reasons, "length"):
         yield Violation(
             expected(
                 "finish_reason 'length' (the answer needs far more tokens)",
@@ -185,7 +202,7 @@ def stop_honoured(
         )
         return
     located = located_finish_reasons(exchange)
-    if [reason for reason, _ in located[:1]] != ["stop"]:
+    if _official_but_not([reason for reason, _ in located], "stop"):
         yield Violation(
             expected("finish_reason 'stop'", repr(located[0][0] if located else None)),
             location=finish_reason_location(exchange),

@@ -145,15 +145,23 @@ def stream_matches_non_streamed(streamed: Exchange, plain: Exchange) -> Iterator
 
 # Every structural check of tool calls, plain and streamed: what a response must
 # satisfy whatever the model chose to call, judged on every attempt.
-STRUCTURAL: tuple[Callable[[Exchange], list[Finding]], ...] = (
+Check = Callable[[Exchange], list[Finding]]
+# Findings that mean the calls cannot be read as sent: the call sits in the text, or
+# the deltas of two calls merge. Nothing else is judged on such an exchange: what a
+# client reassembles from it is not what the model called.
+UNREADABLE: tuple[Check, ...] = (
+    tools.call_not_in_content,
+    stream_deltas_indexed,
+    stream_indices_distinct,
+)
+# What every tool-calling response must satisfy once its calls can be read.
+FIELDS: tuple[Check, ...] = (
     tools.arguments_are_strings,
     tools.arguments_are_valid,
     tools.call_fields_valid,
     tools.call_ids_unique,
     tools.finish_reason_tool_calls,
-    tools.call_not_in_content,
     tools.parallel_tool_calls_honoured,
-    stream_deltas_indexed,
     stream_call_headers,
-    stream_indices_distinct,
 )
+STRUCTURAL: tuple[Check, ...] = (*UNREADABLE, *FIELDS)

@@ -297,9 +297,17 @@ def expected_calls_made(exchange: Exchange, expect: Sequence[ExpectedCall]) -> I
         )
         yield Violation(
             expected(f"{described} among the tool calls", _received(exchange, found)),
-            location="/choices/0/message/tool_calls",
+            location=calls_location(exchange, found),
             evidence=exchange.excerpt(),
         )
+
+
+def calls_location(exchange: Exchange, found: list[ToolCall]) -> str:
+    """Where a finding about the calls made points: a response's tool_calls; in a stream,
+    the event of the first call's first delta or, with no call, where the answer is."""
+    if not exchange.streamed:
+        return "/choices/0/message/tool_calls"
+    return found[0].location if found else content_location(exchange)
 
 
 def _tool_choice_problem(choice: Any, found: list[ToolCall], needed: bool) -> str | None:
@@ -325,7 +333,7 @@ def tool_choice_honoured(exchange: Exchange, *, needed: bool = True) -> Iterator
     if problem:
         yield Violation(
             expected(problem, _received(exchange, found)),
-            location="/choices/0/message/tool_calls",
+            location=calls_location(exchange, found),
             evidence=exchange.excerpt(),
         )
 
@@ -337,7 +345,7 @@ def parallel_tool_calls_honoured(exchange: Exchange) -> Iterator[Violation]:
     if _request(exchange).get("parallel_tool_calls") is False and len(found) > 1:
         yield Violation(
             expected("at most one tool call (parallel_tool_calls false)", _calls_text(found)),
-            location="/choices/0/message/tool_calls",
+            location=calls_location(exchange, found),
             evidence=exchange.excerpt(),
         )
 

@@ -28,6 +28,10 @@ _STALL_POLL_S = 0.1
 # Interrupting faults cut in after this many content chunks: far enough in to prove the
 # stream had started, early enough to hit any answer.
 INTERRUPT_AFTER = 3
+# stream-cut-short ends long answers only (a counting answer, not a short image
+# description or tool answer) after a few pieces.
+CUT_FROM_PIECES = 20
+CUT_TO_PIECES = 5
 
 STREAM_ERROR = {
     "error": {
@@ -111,13 +115,19 @@ def stream_items(
         if "first-delta-role-missing" in faults:
             del first["role"]
         # A tool call's first delta rides on the role chunk, with content null, as officially.
-        head, *calls = tool_call_deltas(answer.tool_calls, faults) or [{}]
+        streamed_calls = answer.tool_calls
+        if "tool-stream-first-call-only" in faults:
+            streamed_calls = streamed_calls[:1]
+        head, *calls = tool_call_deltas(streamed_calls, faults) or [{}]
         if head:
             first = {**first, "content": None, **head}
         items.append(chunk([choice(answer.index, first)]))
         items.extend(chunk([choice(answer.index, delta)]) for delta in calls)
         so_far = ""
-        for piece in delta_pieces(token_pieces(answer.text), api_key, faults):
+        pieces = token_pieces(answer.text)
+        if "stream-cut-short" in faults and len(pieces) >= CUT_FROM_PIECES:
+            pieces = pieces[:CUT_TO_PIECES]
+        for piece in delta_pieces(pieces, api_key, faults):
             so_far += piece
             content = so_far if "cumulative-deltas" in faults else piece
             items.append(chunk([choice(answer.index, {"content": content})]))
