@@ -156,7 +156,9 @@ class CaseRecord:
         if control is not None:
             reason = control()
             if reason is not None:
-                self.inconclusive(f"not judged, the model cannot answer the plain version: {reason}")
+                self.inconclusive(
+                    f"not judged, the model cannot answer the plain version: {reason}"
+                )
         self.add(findings, last)
 
     def verdict(self, stopped: Verdict | None) -> Verdict:
