@@ -10,6 +10,7 @@ import pytest
 from chatconform.case import CaseInfo, CaseRecord, CaseStop
 from chatconform.client import RecordingClient
 from chatconform.config import ProviderConfig
+from chatconform.exchange import Exchange, RecordedRequest, StreamEvent
 from chatconform.probe import OpenAIProbe, ProbeError, over_cap
 from chatconform.prompts import prompt
 from chatconform.verdict import Verdict
@@ -238,3 +239,31 @@ def test_a_stream_far_over_its_cap_is_cut_by_the_suite() -> None:
     assert exchange.cut == "41 words streamed for a cap of 5 tokens"
     assert exchange.error is None
     assert len(exchange.events) < 100, "the rest of the stream was not read"
+
+
+def test_a_stream_of_wordless_events_is_cut_too() -> None:
+    cut = over_cap(5)
+    exchange = Exchange(request=RecordedRequest("POST", "http://p.test/v1/x", {}), streamed=True)
+    empty = '{"choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": null}]}'
+    exchange.events = [StreamEvent(empty)] * 400
+    assert cut(exchange) is None
+    exchange.events = [StreamEvent(empty)] * 401
+    assert cut(exchange) == "401 events streamed for a cap of 5 tokens"
+
+
+@pytest.mark.parametrize("status", [520, 524, 529])
+def test_a_cdn_timeout_or_overload_is_transient(status: int) -> None:
+    openai = probe_answering(status, json.dumps(ENVELOPE).encode())
+    stopped, reason = stop_of(lambda: openai.expect_success(openai.chat(BODY)))
+    assert stopped is Verdict.INCONCLUSIVE and reason.startswith(f"HTTP {status}")
+    assert len(openai.record.exchanges) == 1, "no resend, no control"
+
+
+def test_a_get_that_keeps_failing_is_controlled_with_the_text_model() -> None:
+    openai = probe_answering([500, 500, 200], json.dumps(ENVELOPE).encode())
+    openai.provider = ProviderConfig(
+        name="p", base_url="http://provider.test/v1", models={"default": "m"}
+    )
+    stopped, _ = stop_of(lambda: openai.expect_success(openai.get("models"), chat=False))
+    assert openai.record.verdict(stopped) is Verdict.FAIL
+    assert openai.record.exchanges[2].request.json()["model"] == "m"

@@ -11,6 +11,7 @@ from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 from chatconform.redaction import OTHER_CREDENTIAL, REDACTED, SECRET_HEADERS, Redactor
+from chatconform.sse import decode
 
 KEY = "sk-live-abcdef123456"
 
@@ -207,6 +208,114 @@ def test_a_stream_without_a_split_key_is_left_alone() -> None:
     assert Redactor().stream(datas, body) == (datas, body)
 
 
+def _chunk(content: str, index: int = 0, model: str = "gpt-4o") -> str:
+    choice = {"index": index, "delta": {"role": "assistant", "content": content}}
+    chunk = {"id": "c1", "object": "chat.completion.chunk", "model": model, "choices": [choice]}
+    return json.dumps(chunk, separators=(",", ":"))
+
+
+def _masked_stream(key: str, datas: list[str]) -> tuple[list[str], bytes]:
+    """``datas`` streamed (the body as written), masked; checked to agree with the body."""
+    body = "".join(f"data: {d}\n\n" for d in [*datas, "[DONE]"]).encode()
+    masked, masked_body = Redactor([key]).stream(datas, body)
+    assert [e.data for e in decode([masked_body])] == [*masked, "[DONE]"]
+    for before, after in zip(datas, masked, strict=True):
+        # An event without a piece is kept byte for byte; the others stay JSON.
+        assert after == before or json.loads(after)
+    return masked, masked_body
+
+
+def _contents(datas: list[str], index: int = 0) -> str:
+    choices = [c for d in datas for c in json.loads(d)["choices"] if c["index"] == index]
+    return "".join(c["delta"]["content"] for c in choices)
+
+
+@pytest.mark.parametrize(
+    ("key", "pieces"),
+    [
+        # A piece spelt like a key of the chunk ("id", "role", "model") or a value
+        # before it (the model's name) is cut where it is, not where it is first spelt.
+        ("sk-Xid9Q2", ["sk-X", "id", "9Q2"]),
+        ("sk-Xrole9Q2", ["sk-X", "role", "9Q2"]),
+        ("sk-Xgpt-4o9Q2", ["sk-X", "gpt-4o", "9Q2"]),
+        ("sk-Xc19Q2", ["sk-X", "c1", "9Q2"]),
+    ],
+)
+def test_a_piece_spelt_like_another_part_of_its_event_is_cut_at_its_path(
+    key: str, pieces: list[str]
+) -> None:
+    datas = [_chunk("key: "), *(_chunk(p) for p in pieces), _chunk(".")]
+    masked, body = _masked_stream(key, datas)
+    for event in masked:
+        chunk = json.loads(event)
+        assert (chunk["id"], chunk["model"], chunk["object"]) == (
+            "c1",
+            "gpt-4o",
+            "chat.completion.chunk",
+        )
+        assert chunk["choices"][0]["delta"]["role"] == "assistant"
+    assert [masked[0], masked[-1]] == [datas[0], datas[-1]]
+    assert _contents(masked) == f"key: {REDACTED}."
+    for piece in pieces:
+        assert f'"content":"{piece}"' not in body.decode()
+    assert b"sk-X" not in body and b"9Q2" not in body
+
+
+def test_interleaved_choices_each_have_their_split_key_cut() -> None:
+    key = "sk-two-choices-42"
+    datas = [
+        _chunk("a: sk-tw", index=0),
+        _chunk("b: sk-", index=1),
+        _chunk("o-choi", index=0),
+        # One event may carry both choices, in any order: known by index, not place.
+        json.dumps(
+            {
+                "choices": [
+                    {"index": 1, "delta": {"content": "two-cho"}},
+                    {"index": 0, "delta": {"content": "ces-4"}},
+                ]
+            }
+        ),
+        _chunk("ices-42!", index=1),
+        _chunk("2!", index=0),
+    ]
+    masked, body = _masked_stream(key, datas)
+    assert _contents(masked, 0) == f"a: {REDACTED}!"
+    assert _contents(masked, 1) == f"b: {REDACTED}!"
+    for fragment in ["sk-tw", "o-choi", "two-cho", "ces-4", "ices-42"]:
+        assert fragment.encode() not in body
+
+
+def test_the_body_keeps_its_own_writing_around_the_rewritten_data() -> None:
+    datas = [_chunk("k=" + SLASHY[:8]), _chunk(SLASHY[8:20]), _chunk(SLASHY[20:])]
+    # A BOM, comments, other fields, CRLF and CR line ends, a data line without its
+    # space, and an event whose JSON is spread over two data lines (the third slot).
+    written = (
+        "\ufeff: hi\r\nevent: delta\r\ndata: {}\r\n\r\n"
+        "id: 7\rdata:{}\r: between\r{}\r"
+        "data: {}\n\n: unterminated"
+    )
+    body = written.format(datas[0], datas[1][:20], f"data: {datas[1][20:]}\r", datas[2])
+    events = [e.data for e in decode([body.encode()])]
+    assert events == [datas[0], datas[1][:20] + "\n" + datas[1][20:], datas[2]]
+    masked, masked_body = Redactor([SLASHY]).stream(events, body.encode())
+    assert _contents(masked) == f"k={REDACTED}"
+    assert masked_body == written.format(masked[0], masked[1], "", masked[2]).encode()
+
+
+def test_a_body_that_does_not_hold_the_events_is_rebuilt_from_them() -> None:
+    datas = [_delta(SLASHY[:10]), _delta(SLASHY[10:])]
+    masked, body = Redactor([SLASHY]).stream(datas, b"data: other\n\n")
+    assert body == "".join(f"data: {d}\n\n" for d in masked).encode()
+
+
+def test_a_lone_surrogate_in_a_rewritten_event_stays_escaped() -> None:
+    datas = [_delta(SLASHY[:10]), _delta(SLASHY[10:]).replace("}}", ', "x": "\\ud800"}}')]
+    masked, body = _masked_stream(SLASHY, datas)
+    assert json.loads(masked[1])["choices"][0]["delta"]["x"] == "\ud800"
+    assert b"\\ud800" in body
+
+
 def test_cut_bytes_finds_an_encoded_beginning_and_a_half_written_escape() -> None:
     redactor = Redactor([SLASHY])
     assert redactor.cut_bytes(b'"k": "sk-cc\\/Le') == b'"k": "' + REDACTED.encode()
@@ -261,3 +370,21 @@ def test_property_text_without_the_key_is_unchanged(key: str, data: st.DataObjec
     note(f"text: {text!r}")
     assert Redactor([key]).text(text) == text
     assert Redactor([key]).bytes(text.encode()) == text.encode()
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.text(KEY_CHARS, min_size=4, max_size=40), data=st.data())
+def test_property_a_key_split_anyhow_is_cut_and_the_rest_kept(
+    key: str, data: st.DataObject
+) -> None:
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(key) - 1))))
+    pieces = [key[start:end] for start, end in zip([0, *cuts], [*cuts, len(key)], strict=True)]
+    # The model's name spelt like a piece: what the piece must not be confused with.
+    model = data.draw(st.sampled_from(pieces))
+    datas = [_chunk(text, model=model) for text in ["(", *pieces, ")"]]
+    # Equal values in every event are joined too: a key that repeats one is not the case.
+    assume(key not in model * len(datas))
+    note(f"pieces: {pieces!r}")
+    masked, _ = _masked_stream(key, datas)
+    assert _contents(masked) == f"({REDACTED})"
+    assert {json.loads(d)["model"] for d in masked} == {model}

@@ -30,9 +30,6 @@ NO_IMAGE_BASE_URL = (
 )
 MISSING_IMAGE = "chatconform-no-such-image.png"
 ANSWER_CHARS = 500
-# How a provider (or the proxy in front of it) refuses a body or image too large;
-# any other 4xx refuses something else and is judged like any refusal.
-SIZE_REFUSALS = frozenset({400, 413})
 
 
 def text_part(text: str) -> dict[str, Any]:
@@ -138,7 +135,7 @@ def expect_image_success(openai: OpenAIProbe, exchange: Exchange, body: dict[str
     """``expect_success``, where the plain version of a request is the same without its
     images: a 5xx that persists while that is answered is the image's doing."""
     openai.expect_success(
-        exchange, control=_without_images(body), crash_rule="openai.image.server-error"
+        exchange, control=_without_images(body), crash=vision.image_request_not_server_error
     )
 
 
@@ -151,15 +148,6 @@ def image_feature(fmt: str, detail: str | None) -> str | None:
     if fmt not in CORE_FORMATS:
         return f"{fmt} images"
     return None if detail is None else "image detail"
-
-
-def optional_feature(openai: OpenAIProbe, capability: str, feature: str | None) -> str | None:
-    """What a clean refusal of an image request refuses: ``feature`` (webp, detail...)
-    when the case tests one, else the capability itself unless the provider's config
-    names a model for it (then images are core and a refusal is a failure)."""
-    if feature is not None:
-        return feature
-    return None if capability in openai.provider.models else capability
 
 
 def show(case: CaseRecord, question: Question, files: Sequence[ImageFile]) -> None:
@@ -186,14 +174,16 @@ def ask(
     refused, with 413 or 400 and the error envelope. ``feature``: the optional
     feature the request uses (a format, a detail level), if any.
     """
-    case.optional = optional_feature(openai, capability, feature)
+    openai.optional_unless_configured(capability, feature)
     body = _body(openai, capability, messages, stream)
     show(case, question, files)
 
     def attempt() -> list[Finding]:
         exchange = openai.chat(body)
         status = exchange.status or 0
-        if size_limit and status in SIZE_REFUSALS:
+        # How a provider (or the proxy in front of it) refuses an image too large; any
+        # other 4xx refuses something else and is judged like any refusal.
+        if size_limit and status in vision.LARGE_IMAGE_STATUSES:
             case.add(vision.large_image_refused_cleanly(exchange), exchange)
             case.unsupported(f"the large image was refused: {refusal(exchange)}")
         expect_image_success(openai, exchange, body)

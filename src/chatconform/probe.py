@@ -2,34 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NoReturn
 
+from chatconform.answers import accepted
 from chatconform.budget import TokenLedger
 from chatconform.case import CaseRecord, Control
-from chatconform.checks import REGISTRY as CHECKS
 from chatconform.checks import errors as error_checks
 from chatconform.checks import refusals as refusal_checks
 from chatconform.checks import response as response_checks
 from chatconform.checks import streaming as stream_checks
-from chatconform.checks.text import accepted, answer_text
+from chatconform.checks.text import answer_text
 from chatconform.client import Cut, RecordingClient
 from chatconform.config import ProviderConfig
 from chatconform.exchange import Exchange, clip
-from chatconform.finding import make_finding
+from chatconform.finding import Finding, make_finding
 from chatconform.prompts import Prompt, prompt
 from chatconform.schemas import schema_errors
 from chatconform.stream import parse
 
+# Judges a 5xx from the failed exchange, the same request sent again, and a control.
+CrashCheck = Callable[[Exchange, Exchange, Exchange], list[Finding]]
 # Room for a one-word or one-number answer, and a short sentence around it.
 CONTROL_TOKENS = 16
 INVALID_KEY = "sk-chatconform-invalid-key-0000000000000000"
 # Statuses that say nothing about whether the feature is supported: credentials
 # refused, a proxy's auth, a timeout. A case that meets one cannot be judged.
 NOT_A_REFUSAL = frozenset({401, 403, 407, 408})
-# Gateway trouble or an overloaded provider, still there after the client's retries:
-# an outage, not a verdict. Any other 5xx may be the provider's defect (see
+# Gateway trouble (CDNs' 52x included: 524 is a timeout) or an overloaded provider (529),
+# still there after the client's retries: an outage, not a verdict. Any other 5xx may be the provider's defect (see
 # ``expect_success``).
-TRANSIENT = frozenset({502, 503, 504})
+TRANSIENT = frozenset({502, 503, 504, 520, 521, 522, 523, 524, 529})
 
 
 class ProbeError(Exception):
@@ -64,13 +67,22 @@ class OpenAIProbe:
             )
         return model
 
-    def control(self, plain: Prompt, capability: str) -> Control:
+    def optional_unless_configured(self, capability: str, feature: str | None = None) -> None:
+        """Say what a clean refusal of this case's requests refuses: ``feature`` (a format,
+        a parameter) or the case's own; else the capability itself, unless the config
+        names a model for it: then its requests are core and a refusal is a failure."""
+        if feature is not None:
+            self.record.optional = feature
+        elif self.record.info.optional is None:
+            self.record.optional = None if capability in self.provider.models else capability
+
+    def control(self, plain: Prompt, capability: str, max_tokens: int = CONTROL_TOKENS) -> Control:
         """The control of a semantic probe: ``plain`` asks the same thing without the
         feature under test (an instruction in the user message instead of a system
         message, say). Asked only when the probe was not accepted."""
 
         def ask() -> str | None:
-            reason = self._ask_plain(plain, capability)
+            reason = self._ask_plain(plain, capability, max_tokens)
             if reason is None:
                 self.record.note(
                     f"control: the model answered the plain version ({plain.name}), so the "
@@ -97,16 +109,23 @@ class OpenAIProbe:
 
         return ask
 
-    def _ask_plain(self, plain: Prompt, capability: str) -> str | None:
+    def _ask_plain(
+        self, plain: Prompt, capability: str, max_tokens: int = CONTROL_TOKENS
+    ) -> str | None:
         """Ask ``plain`` up to k times: None once answered, else what the model said."""
-        body = plain.body(self.model(capability), max_tokens=CONTROL_TOKENS, temperature=0)
+        body = plain.body(self.model(capability), max_tokens=max_tokens, temperature=0)
         answer = ""
-        for _ in range(self.record.max_attempts):
-            exchange = self.chat(body)
-            self.expect_success(exchange)
-            answer = answer_text(exchange)
-            if accepted(answer, plain.accept):
-                return None
+        # A plain prompt is a core request, whatever optional feature the case tests.
+        tested, self.record.optional = self.record.optional, None
+        try:
+            for _ in range(self.record.max_attempts):
+                exchange = self.chat(body)
+                self.expect_success(exchange)
+                answer = answer_text(exchange)
+                if accepted(answer, plain.accept):
+                    return None
+        finally:
+            self.record.optional = tested
         wanted = " or ".join(map(repr, plain.accept))
         return f"asked {plain.name}, it answered {clip(answer, 80)!r}, not {wanted}"
 
@@ -132,9 +151,8 @@ class OpenAIProbe:
             if "max_tokens" not in body and "max_completion_tokens" not in body:
                 raise ProbeError("every probe bounds its cost with max_tokens")
         stream = bool(body.get("stream"))
-        extra = {"cut": cut} if cut is not None else {}
         return self._send(
-            "POST", "chat/completions", json=body, headers=headers, stream=stream, **extra
+            "POST", "chat/completions", json=body, headers=headers, stream=stream, cut=cut
         )
 
     def post_raw(self, path: str, content: bytes, headers: dict[str, str | None]) -> Exchange:
@@ -190,7 +208,7 @@ class OpenAIProbe:
         *,
         chat: bool = True,
         control: dict[str, Any] | None = None,
-        crash_rule: str = "openai.request.server-error",
+        crash: CrashCheck = refusal_checks.valid_request_not_server_error,
     ) -> None:
         """Judge an exchange for a request that should succeed before checking its content.
 
@@ -198,7 +216,7 @@ class OpenAIProbe:
         (a 4xx with the error envelope) is ``unsupported`` when the case tests an
         optional feature and a failure when it sends a core request; a 5xx that
         persists while a plain ``control`` request is answered is a failure
-        (``crash_rule``); transient trouble (502/503/504, redirects, refused
+        (``crash``, a check over it, its resending and the control); transient trouble (502/503/504, redirects, refused
         credentials) is inconclusive; an error dressed as a 200, or (``chat``) a
         body that is not a JSON chat.completion, is a structural failure and the
         content is not judged.
@@ -216,7 +234,7 @@ class OpenAIProbe:
                 f"HTTP {status} from the provider after {exchange.attempts} attempts: {message}"
             )
         if status >= 500:
-            self._judge_server_error(exchange, control, crash_rule)
+            self._judge_server_error(exchange, control, crash)
         if 300 <= status < 400:
             self.record.inconclusive(
                 f"HTTP {status} redirect to {exchange.headers.get('location', '?')!r}: "
@@ -248,7 +266,7 @@ class OpenAIProbe:
             self.record.broken("the response has no readable choices (see findings)")
 
     def _judge_server_error(
-        self, exchange: Exchange, control: dict[str, Any] | None, rule_id: str
+        self, exchange: Exchange, control: dict[str, Any] | None, crash: CrashCheck
     ) -> NoReturn:
         """A 5xx is the provider's defect when the same request fails again while a plain
         request is answered; when the plain one fails too, the provider is down."""
@@ -259,9 +277,9 @@ class OpenAIProbe:
                 f"HTTP {status} ({message}), then HTTP {repeat.status} for the same request: "
                 "a transient failure"
             )
-        plain = control or prompt("liveness").body(_model_of(exchange), max_tokens=8)
+        plain = control or prompt("liveness").body(self._plain_model(exchange), max_tokens=8)
         answered = self._send("POST", "chat/completions", json=plain)
-        findings = CHECKS[rule_id](exchange, repeat, answered)
+        findings = crash(exchange, repeat, answered)
         if not findings:
             self.record.inconclusive(
                 f"HTTP {status} ({message}) for this request and HTTP {answered.status} for a "
@@ -269,6 +287,12 @@ class OpenAIProbe:
             )
         self.record.add(findings, exchange)
         self.record.broken(f"HTTP {status} every time for a valid request: {message}")
+
+    def _plain_model(self, exchange: Exchange) -> str:
+        """The model of the failed request, or (a GET has none) the text model."""
+        body = exchange.request.json() if exchange.request.body else None
+        model = body.get("model") if isinstance(body, dict) else None
+        return model if isinstance(model, str) and model else self.provider.model_for("text") or ""
 
     def _resend(self, exchange: Exchange) -> Exchange:
         path = exchange.request.url.removeprefix(self.client.base_url).lstrip("/")
@@ -324,15 +348,19 @@ class OpenAIProbe:
 
 
 def over_cap(max_tokens: int) -> Cut:
-    """Stops reading a stream once its answer is far over ``max_tokens``: past that,
-    more words prove nothing and cost the user money (a token holds at most one word
-    of the probes that test caps)."""
-    limit = 4 * max_tokens + 20
+    """Stops reading a stream once it is far over ``max_tokens``: past that, more proves
+    nothing and costs the user money. A token holds at most one word of the probes that
+    test caps; a provider may also spend its tokens on events without words (empty
+    deltas, reasoning fields), so events count too."""
+    words_limit = 4 * max_tokens + 20
+    events_limit = 10 * words_limit
 
     def cut(exchange: Exchange) -> str | None:
         words = len(answer_text(exchange).split())
-        if words > limit:
+        if words > words_limit:
             return f"{words} words streamed for a cap of {max_tokens} tokens"
+        if len(exchange.events) > events_limit:
+            return f"{len(exchange.events)} events streamed for a cap of {max_tokens} tokens"
         return None
 
     return cut
@@ -363,9 +391,3 @@ def error_message(exchange: Exchange) -> str:
     if error is not None and isinstance(error.get("message"), str):
         return clip(error["message"], 200)
     return clip(exchange.body.decode("utf-8", "replace").strip() or "(empty body)", 200)
-
-
-def _model_of(exchange: Exchange) -> str:
-    body = exchange.request.json()
-    model = body.get("model") if isinstance(body, dict) else None
-    return model if isinstance(model, str) else ""

@@ -33,9 +33,15 @@ def prompts() -> dict[str, Prompt]:
 
 def _prompt(name: str, entry: dict[str, Any]) -> Prompt:
     accept = tuple(entry["accept"])
+    return Prompt(name, tuple(entry["messages"]), accept, control_of(name, entry, accept))
+
+
+def control_of(name: str, entry: dict[str, Any], accept: tuple[str, ...]) -> Prompt | None:
+    """The ``control`` table of a probe (prompts.toml, tools/probes.toml) as a Prompt."""
     plain = entry.get("control")
-    control = None if plain is None else Prompt(f"{name}.control", tuple(plain["messages"]), accept)
-    return Prompt(name, tuple(entry["messages"]), accept, control)
+    if plain is None:
+        return None
+    return Prompt(f"{name}.control", tuple(plain["messages"]), accept)
 
 
 def prompt(name: str) -> Prompt:

@@ -53,17 +53,11 @@ _CREDENTIAL_PARAM = (
 )
 _CREDENTIAL_TEXT = re.compile(_CREDENTIAL_PARAM)
 _CREDENTIAL_BYTES = re.compile(_CREDENTIAL_PARAM.encode())
-# The two-character escapes of JSON (RFC 8259, section 7), by the character they stand for.
-_JSON_SHORT_ESCAPES = {
-    '"': '"',
-    "\\": "\\",
-    "/": "/",
-    "\b": "b",
-    "\f": "f",
-    "\n": "n",
-    "\r": "r",
-    "\t": "t",
-}
+# An event-stream line: a data field ("data", "data:" or "data: " then its value), or any
+# other line; CRLF, LF or CR ends it. What follows the last line end is no line yet.
+_SSE_LINE = re.compile(rb"(?:data(?:: ?|(?=[\r\n]))(?P<value>[^\r\n]*)|[^\r\n]*)(?:\r\n|\r|\n)")
+_BOM = "\ufeff".encode()
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _hex(value: int, digits: int = 0) -> str:
@@ -81,20 +75,6 @@ def _char_forms(char: str) -> str:
         forms.append(f"{_BACKSLASHES}/")
     forms.append("".join(_PERCENT + _hex(byte, 2) for byte in char.encode()))
     forms.append(f"&#(?:[xX]{_ZEROS}{_hex(code)}|{_ZEROS}{code});?")
-    return "(?:" + "|".join(forms) + ")"
-
-
-def _json_char(char: str) -> str:
-    """A pattern for one character inside a JSON string literal, however it is escaped."""
-    code = ord(char)
-    forms = [] if char in '"\\' or code < 0x20 else [re.escape(char)]
-    if char in _JSON_SHORT_ESCAPES:
-        forms.append(re.escape("\\" + _JSON_SHORT_ESCAPES[char]))
-    if code <= 0xFFFF:
-        forms.append(rf"\\u{_hex(code, 4)}")
-    else:
-        high, low = divmod(code - 0x10000, 0x400)
-        forms.append(rf"\\u{_hex(0xD800 + high, 4)}\\u{_hex(0xDC00 + low, 4)}")
     return "(?:" + "|".join(forms) + ")"
 
 
@@ -168,29 +148,31 @@ class Redactor:
 
         A stream spells text out across events (a delta each), so a secret can be
         whole in no single event yet whole in the answer. Strings at the same JSON
-        path in successive events are joined, searched, and every piece of a secret
-        found there is cut out of its event and of the body, where the secret's first
-        piece becomes ``[REDACTED]``: the answer reads as if redacted whole.
+        path in successive events (a choice known by its ``index``) are joined,
+        searched, and every piece of a secret found there is cut out of its event and
+        of the body, where the secret's first piece becomes ``[REDACTED]``: the answer
+        reads as if redacted whole. Only the events changed are written anew.
         """
         datas = list(datas)
         if not self._secrets:
             return datas, body
-        edits = sorted(self._split_secret_edits(datas))
-        body_at = 0
-        data_at: dict[int, int] = {}
-        for event, _, old, new in edits:
-            literal = "".join(_json_char(c) for c in old)
-            replacement = json.dumps(new, ensure_ascii=False)
-            data = datas[event]
-            found = re.compile(f'"{literal}"').search(data, data_at.get(event, 0))
-            if found:
-                datas[event] = data[: found.start()] + replacement + data[found.end() :]
-                data_at[event] = found.start() + len(replacement)
-            raw = re.compile(f'"{literal}"'.encode()).search(body, body_at)
-            if raw:
-                body = body[: raw.start()] + replacement.encode() + body[raw.end() :]
-                body_at = raw.start() + len(replacement.encode())
-        return datas, body
+        documents: dict[int, Any] = {}
+        for event, data in enumerate(datas):
+            try:
+                documents[event] = json.loads(data)
+            except (ValueError, RecursionError):
+                continue
+        # Edited where the parse found each piece, never by searching the event's text:
+        # a piece may also be spelt elsewhere in it ("id", the model's name).
+        changed: set[int] = set()
+        for event, path, new in list(self._split_secret_edits(documents)):
+            documents[event] = _replaced(documents[event], path, new)
+            changed.add(event)
+        if not changed:
+            return datas, body
+        for event in changed:
+            datas[event] = _dumped(documents[event])
+        return datas, _with_datas(body, datas, changed)
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """Secrets replaced in every value; credential headers never kept as sent."""
@@ -205,17 +187,15 @@ class Redactor:
     def _spans(self, value: AnyStr, patterns: list[re.Pattern[AnyStr]]) -> list[tuple[int, int]]:
         return _merged(found.span() for pattern in patterns for found in pattern.finditer(value))
 
-    def _split_secret_edits(self, datas: list[str]) -> Iterator[tuple[int, int, str, str]]:
-        """(event, string's place in it, old string, new string) for every string that
-        holds a piece of a secret spread over several events."""
-        runs: dict[tuple[Any, ...], list[tuple[int, int, str]]] = {}
-        for event, data in enumerate(datas):
-            try:
-                document = json.loads(data)
-            except (ValueError, RecursionError):
-                continue
-            for place, (path, text) in enumerate(_strings(document)):
-                runs.setdefault(path, []).append((event, place, text))
+    def _split_secret_edits(
+        self, documents: Mapping[int, Any]
+    ) -> Iterator[tuple[int, tuple[Any, ...], str]]:
+        """(event, JSON path in it, new string) for every string that holds a piece
+        of a secret spread over several events."""
+        runs: dict[tuple[Any, ...], list[tuple[int, tuple[Any, ...], str]]] = {}
+        for event, document in sorted(documents.items()):
+            for key, path, text in _strings(document):
+                runs.setdefault(key, []).append((event, path, text))
         for pieces in runs.values():
             if len(pieces) < 2:
                 continue
@@ -224,10 +204,10 @@ class Redactor:
             if not spans:
                 continue
             offset = 0
-            for event, place, text in pieces:
+            for event, path, text in pieces:
                 new = _cut_out(text, offset, spans)
                 if new != text:
-                    yield event, place, text, new
+                    yield event, path, new
                 offset += len(text)
 
 
@@ -244,22 +224,89 @@ def _cut_secret(value: bytes, chars: list[re.Pattern[bytes]]) -> int | None:
     return None
 
 
-def _strings(document: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
-    """(JSON path, string) of every string value in a document, in document order."""
-    pending: list[tuple[tuple[Any, ...], Any]] = [((), document)]
+def _strings(document: Any) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...], str]]:
+    """(run key, JSON path, string) of every string value in a document, in document order.
+
+    The key is the path, but a list item with an ``"index"`` (a choice, a tool call) is
+    keyed by that: a stream's interleaved choices are told apart by it, not by where
+    they sit in an event's list.
+    """
+    pending: list[tuple[tuple[Any, ...], tuple[Any, ...], Any]] = [((), (), document)]
     while pending:
-        path, item = pending.pop()
+        key, path, item = pending.pop()
         if isinstance(item, str):
-            yield path, item
+            yield key, path, item
         if not isinstance(item, dict | list):
             continue
         children = item.items() if isinstance(item, dict) else enumerate(item)
         # Numbers, booleans and nulls hold no text: never paired with a path.
         pending.extend(
-            ((*path, key), child)
-            for key, child in reversed(list(children))
+            ((*key, _run_step(item, place, child)), (*path, place), child)
+            for place, child in reversed(list(children))
             if isinstance(child, str | dict | list)
         )
+
+
+def _run_step(parent: Any, place: Any, child: Any) -> Any:
+    if isinstance(parent, list) and isinstance(child, dict):
+        index = child.get("index")
+        if isinstance(index, int) and not isinstance(index, bool):
+            return ("index", index)
+    return place
+
+
+def _replaced(document: Any, path: tuple[Any, ...], value: str) -> Any:
+    """``document`` with ``value`` at ``path`` (changed in place unless the path is empty)."""
+    if not path:
+        return value
+    parent = document
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = value
+    return document
+
+
+def _dumped(document: Any) -> str:
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    # A lone surrogate (sent as \ud800) has no UTF-8 form: escaped again, as it came.
+    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def _with_datas(body: bytes, datas: list[str], changed: set[int]) -> bytes:
+    """``body`` with the data lines of the ``changed`` events holding their new data:
+    found by position (``datas`` are the first events ``body`` dispatches), the rest
+    kept byte for byte."""
+    events = _data_lines(body)
+    if len(events) < len(datas):
+        # Not the stream the events were read from: rebuilt from them, not left to leak.
+        lines = ("".join(f"data: {line}\n" for line in d.split("\n")) for d in datas)
+        return "".join(f"{event}\n" for event in lines).encode()
+    parts, position = [], 0
+    for event in sorted(changed):
+        (_, value_start, value_end, _), *rest = events[event]
+        parts += [body[position:value_start], datas[event].encode()]
+        position = value_end
+        # The new data is one line (JSON escapes line ends): the event's other data lines go.
+        for line_start, _, _, line_end in rest:
+            parts.append(body[position:line_start])
+            position = line_end
+    parts.append(body[position:])
+    return b"".join(parts)
+
+
+def _data_lines(body: bytes) -> list[list[tuple[int, int, int, int]]]:
+    """The data lines of each event ``body`` dispatches, by the rules chatconform.sse
+    follows: (line start, value start, value end, end of the line with its line end)."""
+    events: list[list[tuple[int, int, int, int]]] = []
+    lines: list[tuple[int, int, int, int]] = []
+    for line in _SSE_LINE.finditer(body, len(_BOM) if body.startswith(_BOM) else 0):
+        if line.start("value") >= 0:
+            lines.append((line.start(), line.start("value"), line.end("value"), line.end()))
+        elif line.group()[0] in b"\r\n":  # a blank line dispatches an event that has data
+            if lines:
+                events.append(lines)
+            lines = []
+    return events
 
 
 def _cut_out(text: str, offset: int, spans: list[tuple[int, int]]) -> str:

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from chatconform.paths import FIXTURES_DIR
-from chatconform.prompts import Prompt
+from chatconform.prompts import Prompt, control_of
 from chatconform.tool_calls import ExpectedCall
 
 TOOLS_DIR = FIXTURES_DIR / "tools"
@@ -66,17 +66,10 @@ def tool_probes() -> dict[str, ToolProbe]:
             ),
             accept=tuple(entry.get("accept", ())),
             result=entry.get("result"),
-            control=_control(name, entry),
+            control=control_of(name, entry, tuple(entry.get("accept", ()))),
         )
         for name, entry in data.items()
     }
-
-
-def _control(name: str, entry: dict[str, Any]) -> Prompt | None:
-    plain = entry.get("control")
-    if plain is None:
-        return None
-    return Prompt(f"{name}.control", tuple(plain["messages"]), tuple(entry.get("accept", ())))
 
 
 def tool_probe(name: str) -> ToolProbe:

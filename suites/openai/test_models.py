@@ -15,6 +15,7 @@ LIST = "https://platform.openai.com/docs/api-reference/models/list"
     title="GET /models returns a list object",
     requirement='GET /models returns {"object": "list", "data": [model objects]}.',
     source=LIST,
+    optional="GET /models",
 )
 def test_list_shape(openai: OpenAIProbe, case: CaseRecord) -> None:
     exchange = openai.get("models")
@@ -28,6 +29,7 @@ def test_list_shape(openai: OpenAIProbe, case: CaseRecord) -> None:
     title="The configured models are listed",
     requirement="GET /models lists the models available to the key, the configured ones included.",
     source=LIST,
+    optional="GET /models",
 )
 def test_configured_listed(openai: OpenAIProbe, case: CaseRecord) -> None:
     configured = sorted({m for c in CAPABILITIES if (m := openai.provider.model_for(c))})

@@ -144,7 +144,6 @@ def test_stream_max_tokens(openai: OpenAIProbe, case: CaseRecord) -> None:
         max_tokens=5,
         temperature=0,
         stream=True,
-        stream_options={"include_usage": True},
     )
     exchange = openai.chat(body, cut=over_cap(5))
     openai.expect_success(exchange)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from chatconform.checks import errors, models, response, streaming, text
+from chatconform.checks import errors, models, refusals, response, streaming, text
 from chatconform.exchange import Exchange, RecordedRequest, StreamEvent
 from chatconform.finding import Finding
 from chatconform.sse import SSEDecoder
@@ -179,6 +179,9 @@ EVERY_CHECK: dict[str, Callable[[Exchange], list[Finding]]] = {
     "openai.error.json-content-type": errors.error_served_as_json,
     "openai.error.http200-error-body": errors.no_error_with_200,
     "openai.error.server-error": errors.client_error_not_server_error,
+    "openai.request.refused": refusals.core_request_not_refused,
+    # The same exchange as the request, its resending and the control.
+    "openai.request.server-error": lambda ex: refusals.valid_request_not_server_error(ex, ex, ex),
     "openai.error.unknown-model-served": errors.unknown_model_refused,
     "openai.error.invalid-request-accepted": errors.invalid_request_refused,
     "openai.models.list-shape": models.models_list_shape,

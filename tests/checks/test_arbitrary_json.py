@@ -10,7 +10,7 @@ from check_helpers import EVERY_CHECK, PLAIN_STREAM_REQUEST, http_exchange, sse_
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chatconform.checks import errors, load_all, models, response, streaming, text
+from chatconform.checks import errors, load_all, models, refusals, response, streaming, text
 from chatconform.exchange import Exchange
 from chatconform.finding import Finding
 
@@ -136,11 +136,11 @@ def test_every_check_of_the_openai_modules_is_exercised() -> None:
     load_all()
     registered = {
         fn.rule_id
-        for module in (errors, models, response, streaming, text)
+        for module in (errors, models, refusals, response, streaming, text)
         for fn in vars(module).values()
         if callable(fn) and hasattr(fn, "rule_id")
     }
-    assert len(registered) == 44
+    assert len(registered) == 46
     assert set(EVERY_CHECK) == registered
 
 

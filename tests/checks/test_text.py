@@ -268,18 +268,22 @@ def test_stop_flags_text_after_the_stop_sequence_even_without_it() -> None:
     assert "text after it ('6'" in findings[0].message
 
 
-def test_an_answer_that_never_counted_only_says_the_text_before_is_missing() -> None:
-    # No stop sequence and nothing after it: not a proof that stop was ignored. The one
-    # finding asks for the text before it, which the case claims only after a control.
-    findings = stop_findings("response_stop_not_counting")
-    assert summary(findings) == [("openai.text.stop", "must", CONTENT)]
-    assert "the text before the stop sequence ('4')" in findings[0].message
+def test_an_answer_that_never_counted_proves_nothing_about_stop() -> None:
+    # No stop sequence and nothing after it: no claim (the case ends inconclusive).
+    assert stop_findings("response_stop_not_counting") == []
+    assert not text.reaches(json_exchange("bodies/response_stop_not_counting.json"), "4")
 
 
-def test_stop_flags_a_completion_cut_short_by_length() -> None:
-    findings = stop_findings("response_max_tokens_cut")
-    assert summary(findings) == [("openai.text.stop", "must", CONTENT)]
-    assert "'4'" in findings[0].message
+def test_an_answer_cut_short_by_length_proves_nothing_about_stop() -> None:
+    assert stop_findings("response_max_tokens_cut") == []
+
+
+def test_numbers_quoted_from_the_prompt_before_counting_are_no_proof() -> None:
+    exchange = json_exchange("bodies/response_stop_honoured.json")
+    payload = json.loads(exchange.body)
+    payload["choices"][0]["message"]["content"] = "Sure! Counting from 1 to 30: 1 2 3 4"
+    exchange.body = json.dumps(payload).encode()
+    assert text.stop_honoured(exchange, "5", "4", AFTER) == []
 
 
 def test_stop_reached_with_the_wrong_finish_reason_is_flagged_at_the_finish_reason() -> None:

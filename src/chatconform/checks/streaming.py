@@ -71,12 +71,13 @@ def events_are_json_chunks(exchange: Exchange) -> Iterator[Violation]:
 @check("openai.stream.chunk-schema")
 def chunks_match_schema(exchange: Exchange) -> Iterator[Violation]:
     """Each chunk validates against schemas/openai/chat_chunk (CreateChatCompletionStreamResponse)."""
-    by_pointer: dict[str, tuple[list[int], str]] = {}
+    # Grouped by pointer and message, not pointer alone: a tolerated null in one event
+    # must not hide an invalid value at the same place in a later one.
+    grouped: dict[tuple[str, str], list[int]] = {}
     for i, chunk in parse(exchange).chunks:
         for pointer, message in schema_errors("openai", "chat_chunk", chunk):
-            where, _ = by_pointer.setdefault(pointer, ([], message))
-            where.append(i)
-    for pointer, (where, message) in by_pointer.items():
+            grouped.setdefault((pointer, message), []).append(i)
+    for (pointer, message), where in grouped.items():
         yield Violation(
             expected(
                 "chunks valid against the chat.completion.chunk schema",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -80,7 +81,7 @@ def content_location(exchange: Exchange, choice: int = 0) -> str:
     return first or "/events"
 
 
-def _official_but_not(reasons: list[Any], wanted: str) -> bool:
+def _finish_reason_other_than(reasons: list[Any], wanted: str) -> bool:
     """Whether the first choice's finish_reason is missing, or another official value
     than ``wanted``; an unofficial one is openai.response.finish-reason's finding."""
     return not reasons or (reasons[0] != wanted and reasons[0] in (*FINISH_REASONS, None))
@@ -162,7 +163,7 @@ def max_tokens_honoured(exchange: Exchange, max_tokens: int, usage: Any) -> Iter
     # A value outside the enum is openai.response.finish-reason's to report, not this rule's.
     reasons = finish_reasons(exchange)
     reached = len(answer.split()) >= max_tokens
-    if exchange.cut is None and reached and _official_but_not(reasons, "length"):
+    if exchange.cut is None and reached and _finish_reason_other_than(reasons, "length"):
         yield Violation(
             expected(
                 "finish_reason 'length' (the answer needs far more tokens)",
@@ -179,35 +180,42 @@ def stop_honoured(
 ) -> Iterator[Violation]:
     """Generation stops at a stop sequence, which is not included (create chat: stop).
 
-    Ignoring stop is claimed only on proof: the stop sequence, or text that comes
-    after it (``after``), in the answer. An answer with neither that also lacks
-    the text before it (``before``) did not do what was asked; only a control
-    probe can tell whether stop was the cause.
+    Ignoring stop is claimed only on proof in the output: the stop sequence, or text
+    that comes after it (``after``) once the text before it (``before``) was written;
+    numbers the answer quotes from the prompt before counting prove nothing. An
+    answer that never reaches ``before`` is no proof either way (see ``reaches``).
     """
     answer = answer_text(exchange)
-    past = [word for word in after if accepted(answer, [word])]
-    if stop in answer or past:
-        shown = repr(stop) if stop in answer else f"text after it ({', '.join(map(repr, past))})"
+    counted = _after_token(answer, before)
+    past = [word for word in after if counted is not None and accepted(counted, [word])]
+    if stop in (counted if counted is not None else "") or past:
+        shown = repr(stop) if stop in counted else f"text after it ({', '.join(map(repr, past))})"
         yield Violation(
             expected(f"the answer cut before {stop!r}", f"{shown} in {clip(answer, 120)!r}"),
             location=content_location(exchange),
             evidence=exchange.excerpt(),
         )
         return
-    if not accepted(answer, [before]):
-        yield Violation(
-            expected(f"the text before the stop sequence ({before!r})", repr(clip(answer, 120))),
-            location=content_location(exchange),
-            evidence=exchange.excerpt(),
-        )
+    if counted is None:
         return
     located = located_finish_reasons(exchange)
-    if _official_but_not([reason for reason, _ in located], "stop"):
+    if _finish_reason_other_than([reason for reason, _ in located], "stop"):
         yield Violation(
             expected("finish_reason 'stop'", repr(located[0][0] if located else None)),
             location=finish_reason_location(exchange),
             evidence=exchange.excerpt(),
         )
+
+
+def reaches(exchange: Exchange, before: str) -> bool:
+    """Whether the answer wrote ``before`` (as a whole word): only then can stop be judged."""
+    return _after_token(answer_text(exchange), before) is not None
+
+
+def _after_token(answer: str, word: str) -> str | None:
+    """The answer after the first whole-word ``word``, or None when it has none."""
+    match = re.search(rf"(?<![\w.,-]){re.escape(word)}(?![\w]|[.,]\d)", answer)
+    return None if match is None else answer[match.end() :]
 
 
 @check("openai.text.n-choices")
