@@ -17,6 +17,7 @@ from referencing.exceptions import Unresolvable
 
 from chatconform.answers import accepted
 from chatconform.checks import Violation, check, expected
+from chatconform.checks.response import FINISH_REASONS
 from chatconform.checks.text import answer_text, content_location, located_finish_reasons
 from chatconform.exchange import Exchange, clip
 from chatconform.tool_calls import ExpectedCall, ToolCall, calls
@@ -198,7 +199,9 @@ def finish_reason_tool_calls(exchange: Exchange) -> Iterator[Violation]:
     reason, location = reasons[0] if reasons else nowhere
     # The official API answers a forced tool_choice with finish_reason stop.
     allowed = ("tool_calls", "stop") if _forced(exchange) else ("tool_calls",)
-    if found and reason not in allowed:
+    # A value outside the enum is openai.response.finish-reason's to report, not this rule's.
+    official = reason is None or reason in FINISH_REASONS
+    if found and official and reason not in allowed:
         yield Violation(
             expected(
                 f"finish_reason {' or '.join(map(repr, allowed))} after {len(found)} tool call(s)",
