@@ -7,7 +7,7 @@ fetches; ``base64_image``: a data URL in the request), so they share this.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -18,7 +18,7 @@ from chatconform.checks import errors, vision
 from chatconform.checks.text import answer_text
 from chatconform.exchange import Exchange, clip
 from chatconform.finding import Finding
-from chatconform.images import ImageFile, Question, thumbnail
+from chatconform.images import ImageFile, Question, picture, question, thumbnail
 from chatconform.probe import OpenAIProbe, error_message
 
 VISION_GUIDE = "https://platform.openai.com/docs/guides/images-vision"
@@ -197,6 +197,27 @@ def ask(
 
     # "The image was not seen" is claimed only of a model that answers a plain prompt.
     case.until_accepted(attempt, openai.calibration(capability))
+
+
+def ask_one(
+    openai: OpenAIProbe,
+    case: CaseRecord,
+    capability: str,
+    name: str,
+    locate: Callable[[ImageFile], str],
+    fmt: str = "png",
+    *,
+    stream: bool = False,
+    image_first: bool = False,
+    detail: str | None = None,
+) -> None:
+    """Ask question ``name`` about its one picture in format ``fmt``, the image passed as
+    ``locate`` gives it (a fixture URL, a data URL)."""
+    q = question(name)
+    file = picture(q.pictures[0]).file(fmt)
+    messages = one_image(q, locate(file), image_first=image_first, detail=detail)
+    feature = image_feature(fmt, detail)
+    ask(openai, case, capability, q, messages, [file], stream=stream, feature=feature)
 
 
 def expect_refusal(

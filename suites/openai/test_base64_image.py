@@ -4,6 +4,7 @@ earlier turns, streams, and what happens to bad and large images."""
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -11,9 +12,9 @@ from chatconform.case import CaseRecord, case
 from chatconform.image_cases import (
     VISION_GUIDE,
     ask,
+    ask_one,
     earlier_turn,
     expect_refusal,
-    image_feature,
     one_image,
     several_images,
 )
@@ -27,28 +28,9 @@ CONTENT_PART = "openai-openapi: ChatCompletionRequestMessageContentPartImage"
 
 
 def _ask_one(
-    openai: OpenAIProbe,
-    case: CaseRecord,
-    name: str,
-    fmt: str = "png",
-    *,
-    stream: bool = False,
-    image_first: bool = False,
-    detail: str | None = None,
+    openai: OpenAIProbe, case: CaseRecord, name: str, fmt: str = "png", **how: Any
 ) -> None:
-    q = question(name)
-    file = picture(q.pictures[0]).file(fmt)
-    messages = one_image(q, data_url(file), image_first=image_first, detail=detail)
-    ask(
-        openai,
-        case,
-        CAPABILITY,
-        q,
-        messages,
-        [file],
-        stream=stream,
-        feature=image_feature(fmt, detail),
-    )
+    ask_one(openai, case, CAPABILITY, name, data_url, fmt, **how)
 
 
 def _ask_two(openai: OpenAIProbe, case: CaseRecord, *, stream: bool) -> None:

@@ -7,16 +7,18 @@ The fixtures must be published where the provider can fetch them
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from chatconform.case import CaseRecord, case
 from chatconform.image_cases import (
     VISION_GUIDE,
     ask,
+    ask_one,
     earlier_turn,
     expect_refusal,
     fixture_url,
-    image_feature,
     missing_url,
     one_image,
     several_images,
@@ -31,28 +33,9 @@ CONTENT_PART = "openai-openapi: ChatCompletionRequestMessageContentPartImage"
 
 
 def _ask_one(
-    openai: OpenAIProbe,
-    case: CaseRecord,
-    name: str,
-    fmt: str = "png",
-    *,
-    stream: bool = False,
-    image_first: bool = False,
-    detail: str | None = None,
+    openai: OpenAIProbe, case: CaseRecord, name: str, fmt: str = "png", **how: Any
 ) -> None:
-    q = question(name)
-    file = picture(q.pictures[0]).file(fmt)
-    messages = one_image(q, fixture_url(openai, file), image_first=image_first, detail=detail)
-    ask(
-        openai,
-        case,
-        CAPABILITY,
-        q,
-        messages,
-        [file],
-        stream=stream,
-        feature=image_feature(fmt, detail),
-    )
+    ask_one(openai, case, CAPABILITY, name, lambda file: fixture_url(openai, file), fmt, **how)
 
 
 def _ask_two(openai: OpenAIProbe, case: CaseRecord, *, stream: bool) -> None:
