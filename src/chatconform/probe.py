@@ -324,8 +324,8 @@ class OpenAIProbe:
 
     def check_stream(self, exchange: Exchange) -> None:
         """What a stream must be for any of its content to be judged: event-stream
-        framing whose events are all chunks, with deltas that add to each other and
-        no error event cutting it. A stream that is not stops the case here: its
+        framing whose events are all chunks, with deltas that add to each other, no
+        error event cutting it and an end (a finish_reason or [DONE]). A stream that is not stops the case here: its
         content is partial, and judging it would blame the provider for what the
         broken framing hid. Chunk schemas are judged in their own case.
         """
@@ -336,6 +336,7 @@ class OpenAIProbe:
         # Cumulative deltas and error events leave no readable answer either: what a
         # client assembles is not the completion.
         framing += self.record.add(stream_checks.no_error_event(exchange), exchange)
+        framing += self.record.add(stream_checks.stream_not_truncated(exchange), exchange)
         framing += self.record.add(stream_checks.deltas_are_incremental(exchange), exchange)
         if framing:
             self.record.broken("the stream cannot be read as chunks (see findings)")

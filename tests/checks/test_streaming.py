@@ -51,6 +51,7 @@ STREAM_CHECKS: dict[str, Callable[[Exchange], list[Finding]]] = {
     ),
     "pseudo-streaming": streaming.delivered_incrementally,
     "error-event": streaming.no_error_event,
+    "truncated": streaming.stream_not_truncated,
     "finish-reason-absent": streaming.finish_reason_key_present,
     "optional-field-null": response.optional_fields_not_null,
     "created-unit": response.created_in_seconds,
@@ -562,3 +563,27 @@ def test_a_chunk_nested_deeper_than_python_parses_is_not_json() -> None:
         assert isinstance(run(exchange), list)
     findings = streaming.events_are_json_chunks(exchange)
     assert summary(findings) == [("openai.stream.event-json", "must", "/events/0")]
+
+
+# --- stream_not_truncated -------------------------------------------------------------------------
+
+
+def test_a_stream_that_stops_without_finish_reason_or_done_is_truncated() -> None:
+    exchange = stream_exchange("stream_truncated.sse")
+    findings = streaming.stream_not_truncated(exchange)
+    assert summary(findings) == [("openai.stream.truncated", "must", "/events/3")]
+    assert "choice 0 without a finish_reason" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "name", ["stream_faithful.sse", "stream_no_done.sse", "stream_finish_reason_missing.sse"]
+)
+def test_a_stream_with_an_end_is_not_truncated(name: str) -> None:
+    # No [DONE] after a finish_reason, or [DONE] after no finish_reason: other rules' findings.
+    assert streaming.stream_not_truncated(stream_exchange(name)) == []
+
+
+def test_a_stream_the_suite_cut_is_not_blamed_for_ending_early() -> None:
+    exchange = stream_exchange("stream_truncated.sse")
+    exchange.cut = "41 words streamed for a cap of 5 tokens"
+    assert streaming.stream_not_truncated(exchange) == []

@@ -252,6 +252,14 @@ CASES: dict[str, Case] = {
         [None, None, "[DONE]"],
         [None, "upstream connection reset", "[DONE]"],
     ),
+    "stream-truncated": Case(
+        lambda api: (
+            "[DONE]" in api.events(),
+            [c["choices"][0]["finish_reason"] for c in api.chunks()][-1],
+        ),
+        (True, "stop"),
+        (False, None),
+    ),
     "stream-stalls": Case(
         lambda api: (len(stall_released(api)), "[DONE]" in api.events()),
         (CHUNK_COUNT + 1, True),

@@ -12,7 +12,7 @@ from chatconform.checks.response import FINISH_REASONS
 from chatconform.checks.text import answer_text
 from chatconform.exchange import Exchange, clip
 from chatconform.schemas import schema_errors
-from chatconform.stream import DONE, choice_entries, choice_index, choices, parse
+from chatconform.stream import DONE, choice_entries, choice_index, choices, index_order, parse
 
 # Pseudo-streaming: at least this many content chunks, arriving faster on average
 # than BURST_S_PER_CHUNK apart.
@@ -252,6 +252,39 @@ def finish_reason_once_at_end(exchange: Exchange) -> Iterator[Violation]:
                 location=f"/events/{i}/choices/{j}/finish_reason",
                 evidence=_events_excerpt(exchange, i),
             )
+
+
+@check("openai.stream.truncated")
+def stream_not_truncated(exchange: Exchange) -> Iterator[Violation]:
+    """A stream ends its choices (finish_reason) or itself ([DONE]) (chat streaming reference).
+
+    With neither, the connection closed mid-answer: what arrived is partial. A
+    stream the suite cut itself (``exchange.cut``) is not the provider's doing.
+    """
+    stream = parse(exchange)
+    if exchange.cut is not None or stream.done_at is not None:
+        return
+    unfinished = sorted(
+        {choice_index(e) for _, c in stream.chunks for _, e in choice_entries(c)}
+        - {
+            choice_index(e)
+            for _, c in stream.chunks
+            for _, e in choice_entries(c)
+            if e.get("finish_reason") is not None
+        },
+        key=index_order,
+    )
+    if unfinished or not stream.chunks:
+        last = len(exchange.events) - 1
+        what = f"choice {unfinished[0]} without a finish_reason" if unfinished else "no chunk"
+        yield Violation(
+            expected(
+                "every choice ended by a finish_reason, then data: [DONE]",
+                f"the stream ended after {len(exchange.events)} events, {what}, without [DONE]",
+            ),
+            location=f"/events/{last}" if last >= 0 else "/events",
+            evidence=_events_excerpt(exchange, max(last, 0)),
+        )
 
 
 @check("openai.stream.done-sentinel")

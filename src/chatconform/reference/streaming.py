@@ -79,6 +79,8 @@ def stream_items(
         interrupt = [STALL]
     elif "stream-error-event" in faults:
         interrupt = [RawEvent(_dumps(STREAM_ERROR)), *ending]
+    elif "stream-truncated" in faults:
+        interrupt = []
 
     def chunk(choices: list[dict[str, Any]], usage: dict[str, int] | None = None) -> dict:
         body: dict[str, Any] = {
