@@ -50,6 +50,7 @@ def test_chunks_valid(openai: OpenAIProbe, case: CaseRecord) -> None:
         # What clients tolerate is a should, at the place where the schema reports it.
         streaming.finish_reason_key_present,
         response.optional_fields_not_null,
+        response.service_tier_official,
     ):
         case.add(run(exchange), exchange)
 

@@ -204,6 +204,7 @@ def test_response_schema(openai: OpenAIProbe, case: CaseRecord) -> None:
     case.add(checks.finish_reason_in_enum(exchange), exchange)
     # usage null or absent is openai.usage.present's (should), not a schema must.
     case.add(checks.usage_present(exchange), exchange)
+    case.add(checks.service_tier_official(exchange), exchange)
     # What clients tolerate is a should, at the place where the schema reports it.
     case.add(checks.null_fields_present(exchange), exchange)
     case.add(checks.optional_fields_not_null(exchange), exchange)

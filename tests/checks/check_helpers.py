@@ -181,6 +181,7 @@ EVERY_CHECK: dict[str, Callable[[Exchange], list[Finding]]] = {
     "openai.error.server-error": errors.client_error_not_server_error,
     "openai.request.refused": refusals.core_request_not_refused,
     "openai.stream.truncated": streaming.stream_not_truncated,
+    "openai.response.service-tier": response.service_tier_official,
     # The same exchange as the request, its resending and the control.
     "openai.request.server-error": lambda ex: refusals.valid_request_not_server_error(ex, ex, ex),
     "openai.error.unknown-model-served": errors.unknown_model_refused,

@@ -422,3 +422,25 @@ def test_model_echo_flags_a_model_that_is_not_a_string(served: object) -> None:
     assert [(f.rule, f.location) for f in findings] == [
         ("openai.response.model-mismatch", "/model")
     ]
+
+
+# --- service_tier_official ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tier", "flagged"), [("default", False), (None, False), ("on_demand", True)]
+)
+def test_a_vendor_service_tier_is_a_should_where_the_schema_reports_it(
+    tier: str | None, flagged: bool
+) -> None:
+    exchange = json_exchange("bodies/response_arithmetic.json")
+    payload = json.loads(exchange.body)
+    payload["service_tier"] = tier
+    exchange.body = json.dumps(payload).encode()
+    findings = response.service_tier_official(exchange)
+    assert summary(findings) == (
+        [("openai.response.service-tier", "should", "/service_tier")] if flagged else []
+    )
+    schema = response.response_matches_schema(exchange)
+    assert [f.location for f in schema] == (["/service_tier"] if flagged else [])
+    assert [f.rule for f in deduplicate([*schema, *findings])] == [f.rule for f in findings]

@@ -252,6 +252,14 @@ CASES: dict[str, Case] = {
         [None, None, "[DONE]"],
         [None, "upstream connection reset", "[DONE]"],
     ),
+    "service-tier-vendor": Case(
+        lambda api: (
+            api.chat().json().get("service_tier"),
+            {c.get("service_tier") for c in api.chunks()},
+        ),
+        (None, {None}),
+        ("on_demand", {"on_demand"}),
+    ),
     "stream-truncated": Case(
         lambda api: (
             "[DONE]" in api.events(),

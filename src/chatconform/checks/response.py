@@ -12,6 +12,7 @@ from chatconform.exchange import Exchange, clip
 from chatconform.schemas import schema_errors, value_at
 from chatconform.stream import choice_entries, parse
 
+SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority", "fast")
 FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
 # created must fall between ten years ago and a day from now, in seconds.
 _CREATED_PAST_S = 10 * 365 * 86400
@@ -232,6 +233,28 @@ def optional_fields_not_null(exchange: Exchange) -> Iterator[Violation]:
             expected(f"{pointer.lstrip('/')} omitted when it has no value", "null"),
             location=where,
             evidence=evidence,
+        )
+
+
+@check("openai.response.service-tier")
+def service_tier_official(exchange: Exchange) -> Iterator[Violation]:
+    """service_tier is an official tier or null (ServiceTier); vendors add their own.
+
+    Reported where the schema reports it (for a stream, the first event with that
+    value), so this should finding takes that place.
+    """
+    documents = parse(exchange).chunks if exchange.streamed else [(None, exchange.json_or_none())]
+    seen: set[str] = set()
+    for i, document in documents:
+        tier = document.get("service_tier") if isinstance(document, dict) else None
+        if not isinstance(tier, str) or tier in SERVICE_TIERS or tier in seen:
+            continue
+        seen.add(tier)
+        where = "/service_tier" if i is None else f"/events/{i}/service_tier"
+        yield Violation(
+            expected(f"service_tier one of {', '.join(SERVICE_TIERS)}, or null", repr(tier)),
+            location=where,
+            evidence=exchange.excerpt(),
         )
 
 

@@ -22,6 +22,8 @@ from chatconform.reference.tools import (
 )
 
 SYSTEM_FINGERPRINT = "fp_reference"
+# A vendor's own processing tier, outside the official ones (service-tier-vendor).
+VENDOR_SERVICE_TIER = "on_demand"
 # The one answer of a model that cannot follow a prompt (fixed-answer).
 FIXED_ANSWER = "I am a test model and I always give this same answer to every message."
 # What a model that ignores its cap writes until its context (a small one) is full.
@@ -206,4 +208,6 @@ def completion_json(completion: Completion, faults: FaultSet) -> dict[str, Any]:
     }
     if "usage-missing" in faults:
         del body["usage"]
+    if "service-tier-vendor" in faults:
+        body["service_tier"] = VENDOR_SERVICE_TIER
     return body

@@ -12,6 +12,7 @@ from typing import Any
 
 from chatconform.reference.completion import (
     SYSTEM_FINGERPRINT,
+    VENDOR_SERVICE_TIER,
     Completion,
     finish_reason_on_wire,
     new_id,
@@ -93,6 +94,8 @@ def stream_items(
         }
         if with_usage:
             body["usage"] = usage
+        if "service-tier-vendor" in faults:
+            body["service_tier"] = VENDOR_SERVICE_TIER
         return body
 
     def choice(index: int, delta: dict[str, Any], finish_reason: str | None = None) -> dict:
