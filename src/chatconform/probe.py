@@ -324,28 +324,32 @@ class OpenAIProbe:
 
     def check_stream(self, exchange: Exchange) -> None:
         """What a stream must be for any of its content to be judged: event-stream
-        framing whose events are all chunks, with deltas that add to each other, no
-        error event cutting it and an end (a finish_reason or [DONE]). A stream that is not stops the case here: its
-        content is partial, and judging it would blame the provider for what the
-        broken framing hid. Chunk schemas are judged in their own case.
+        framing whose events are all chunks, no error event cutting it, an end (a
+        finish_reason or [DONE]), and deltas that add to each other. A stream that is
+        not stops the case at the first of these that fails: its content is partial,
+        and judging it (or the next framing rule) would blame the provider for what
+        that one fault hid. Chunk schemas are judged in their own case.
         """
-        framing = [
-            *self.record.add(stream_checks.content_type_is_event_stream(exchange), exchange),
-            *self.record.add(stream_checks.events_are_json_chunks(exchange), exchange),
-        ]
-        # Cumulative deltas and error events leave no readable answer either: what a
-        # client assembles is not the completion.
-        framing += self.record.add(stream_checks.no_error_event(exchange), exchange)
-        framing += self.record.add(stream_checks.stream_not_truncated(exchange), exchange)
-        framing += self.record.add(stream_checks.deltas_are_incremental(exchange), exchange)
-        if framing:
-            self.record.broken("the stream cannot be read as chunks (see findings)")
+        for run in STREAM_FRAMING:
+            if self.record.add(run(exchange), exchange):
+                self.record.broken("the stream cannot be read as chunks (see findings)")
         ttft = _first_content_s(exchange)
         if ttft is not None:
             self.record.note(
                 f"time to first token {ttft * 1000:.0f} ms; {len(exchange.events)} events "
                 f"in {exchange.elapsed_s * 1000:.0f} ms"
             )
+
+
+# In order: each assumes the ones before it held (a body that is not an event stream has
+# no events to be chunks, and no end either).
+STREAM_FRAMING = (
+    stream_checks.content_type_is_event_stream,
+    stream_checks.events_are_json_chunks,
+    stream_checks.no_error_event,
+    stream_checks.stream_not_truncated,
+    stream_checks.deltas_are_incremental,
+)
 
 
 def over_cap(max_tokens: int) -> Cut:
