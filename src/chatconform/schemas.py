@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -63,6 +64,12 @@ def _missing(error: ValidationError) -> str | None:
         ),
         None,
     )
+
+
+def missing_key_at(pointer: str, message: str, places: re.Pattern[str]) -> bool:
+    """Whether a schema error says a required key is absent, at one of ``places`` (a
+    missing key's pointer is where the key belongs: see ``_leaf``)."""
+    return message.endswith("is a required property") and places.fullmatch(pointer) is not None
 
 
 def _leaf(error: ValidationError) -> tuple[str, str]:

@@ -8,18 +8,12 @@ from collections.abc import Iterator, Sequence
 from chatconform.checks import Violation, check, expected
 from chatconform.checks.response import same_model
 from chatconform.exchange import Exchange
-from chatconform.schemas import schema_errors
+from chatconform.schemas import missing_key_at, schema_errors
 
 # Model fields the spec requires that model pickers do without; openai.models.model-fields
 # reports their absence (a should) and the list-shape check leaves it to that rule.
 _SOFT_FIELDS = ("created", "owned_by")
-_SOFT_ABSENT = re.compile(r"/data/\d+/(created|owned_by)")
-
-
-def _soft(pointer: str, message: str) -> bool:
-    return (
-        message.endswith("is a required property") and _SOFT_ABSENT.fullmatch(pointer) is not None
-    )
+_SOFT_ABSENT = re.compile(rf"/data/\d+/({'|'.join(_SOFT_FIELDS)})")
 
 
 @check("openai.models.list-shape")
@@ -32,7 +26,11 @@ def models_list_shape(exchange: Exchange) -> Iterator[Violation]:
             evidence=exchange.excerpt(),
         )
         return
-    problems = [p for p in schema_errors("openai", "models_list", payload) if not _soft(*p)]
+    problems = [
+        p
+        for p in schema_errors("openai", "models_list", payload)
+        if not missing_key_at(*p, _SOFT_ABSENT)
+    ]
     for pointer, message in problems[:5]:
         yield Violation(
             expected('{"object": "list", "data": [model objects]}', message),

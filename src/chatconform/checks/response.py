@@ -9,7 +9,7 @@ from typing import Any
 
 from chatconform.checks import Violation, check, expected
 from chatconform.exchange import Exchange, clip
-from chatconform.schemas import schema_errors, value_at
+from chatconform.schemas import missing_key_at, schema_errors, value_at
 from chatconform.stream import choice_entries, parse
 
 SERVICE_TIERS = ("auto", "default", "flex", "scale", "priority", "fast")
@@ -167,12 +167,6 @@ def model_matches_request(exchange: Exchange) -> Iterator[Violation]:
         )
 
 
-def _required_absent(pointer: str, message: str) -> bool:
-    return (
-        message.endswith("is a required property") and _NULL_REQUIRED.fullmatch(pointer) is not None
-    )
-
-
 @check("openai.response.null-field-absent")
 def null_fields_present(exchange: Exchange) -> Iterator[Violation]:
     """choices[].logprobs and message.refusal are present, null when empty (CreateChatCompletionResponse).
@@ -184,7 +178,7 @@ def null_fields_present(exchange: Exchange) -> Iterator[Violation]:
     if not isinstance(payload, dict):
         return
     for pointer, message in schema_errors("openai", "chat_response", payload):
-        if _required_absent(pointer, message):
+        if missing_key_at(pointer, message, _NULL_REQUIRED):
             field = pointer.rsplit("/", 1)[-1]
             yield Violation(
                 expected(f"{field}: null (the key is required; its value may be null)", message),

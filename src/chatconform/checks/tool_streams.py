@@ -164,4 +164,3 @@ FIELDS: tuple[Check, ...] = (
     tools.parallel_tool_calls_honoured,
     stream_call_headers,
 )
-STRUCTURAL: tuple[Check, ...] = (*UNREADABLE, *FIELDS)
