@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import ClassVar
 
+from chatconform.documents import manifest as documents
 from chatconform.images import IMAGES_DIR, manifest
 
 LOOPBACK = "127.0.0.1"
@@ -21,8 +23,8 @@ STOP_TIMEOUT_S = 10.0
 
 
 class _Handler(BaseHTTPRequestHandler):
-    # file name -> media type, set on the server's subclass of this handler.
-    files: ClassVar[dict[str, str]] = {}
+    # file name -> (media type, path), set on the server's subclass of this handler.
+    files: ClassVar[dict[str, tuple[str, Path]]] = {}
 
     def do_GET(self) -> None:
         self._serve(body=True)
@@ -32,11 +34,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, *, body: bool) -> None:
         name = self.path.split("?", 1)[0].lstrip("/")
-        media_type = self.files.get(name)
-        if media_type is None:
+        found = self.files.get(name)
+        if found is None:
             self._send(HTTPStatus.NOT_FOUND, "text/plain", b"not found\n", body=body)
             return
-        self._send(HTTPStatus.OK, media_type, (IMAGES_DIR / name).read_bytes(), body=body)
+        media_type, path = found
+        self._send(HTTPStatus.OK, media_type, path.read_bytes(), body=body)
 
     def _send(self, status: HTTPStatus, media_type: str, data: bytes, *, body: bool) -> None:
         self.send_response(status)
@@ -51,7 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FixtureServer:
-    """fixtures/images on an (ephemeral by default) loopback port, for a with-block."""
+    """fixtures/images and fixtures/documents on an (ephemeral by default) loopback port,
+    for a with-block."""
 
     def __init__(self, port: int = 0) -> None:
         self._requested_port = port
@@ -65,7 +69,9 @@ class FixtureServer:
         return f"http://{LOOPBACK}:{self._server.server_address[1]}/"
 
     def __enter__(self) -> FixtureServer:
-        files = {f.file: f.media_type for f in manifest().files()}
+        files = {f.file: (f.media_type, IMAGES_DIR / f.file) for f in manifest().files()}
+        # Documents are published beside the images, under the same base URL.
+        files |= {d.name: (d.media_type, d.path) for d in documents().values()}
         handler = type("FixtureHandler", (_Handler,), {"files": files})
         server = ThreadingHTTPServer((LOOPBACK, self._requested_port), handler)
         server.daemon_threads = True

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from key_echo_helpers import WIRE_EFFECTS as KEY_ECHO_WIRE_EFFECTS
 from reference_helpers import AUTH, COUNT_TO_5, MODEL, Api, event_data
+from test_messages_faults import WIRE_EFFECTS as ANTHROPIC_WIRE_EFFECTS
 from tool_helpers import WIRE_EFFECTS as TOOL_WIRE_EFFECTS
 from tool_helpers import message_calls, stream_items
 from vision_helpers import WIRE_EFFECTS as VISION_WIRE_EFFECTS
@@ -37,7 +38,7 @@ def test_check_fault_names() -> None:
     assert check_fault_names(["usage-zero", "n-ignored"]) == {"usage-zero", "n-ignored"}
     with pytest.raises(ValueError) as raised:
         check_fault_names(["usage-zero", "bogus"])
-    assert str(raised.value).startswith("unknown fault 'bogus'; known faults: auth-not-enforced, ")
+    assert str(raised.value).startswith(f"unknown fault 'bogus'; known faults: {min(FAULTS)}, ")
 
 
 def test_fault_set_rejects_names_outside_the_catalog() -> None:
@@ -407,6 +408,7 @@ CASES: dict[str, Case] = {
     **{name: Case(*effect) for name, effect in VISION_WIRE_EFFECTS.items()},
     **{name: Case(*effect) for name, effect in TOOL_WIRE_EFFECTS.items()},
     **{name: Case(*effect) for name, effect in KEY_ECHO_WIRE_EFFECTS.items()},
+    **{name: Case(*effect) for name, effect in ANTHROPIC_WIRE_EFFECTS.items()},
 }
 
 

@@ -1,11 +1,12 @@
-"""The reference provider's ASGI app: OpenAI's /v1 chat completions and models endpoints."""
+"""The reference provider's ASGI app: OpenAI's chat completions, Anthropic's messages, models."""
 
 from __future__ import annotations
 
 import hmac
+import secrets
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,12 +21,15 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
+from chatconform.reference import messages
+from chatconform.reference.anthropic_http import error_response, speaks_anthropic
 from chatconform.reference.completion import answer, completion_json
 from chatconform.reference.errors import (
     ApiError,
     handle_api_error,
     handle_http_exception,
     handle_unexpected,
+    server_error,
 )
 from chatconform.reference.faults import FaultSet
 from chatconform.reference.gateway import gateway_refusal
@@ -55,6 +59,8 @@ class Settings:
     pace_s: float
     # Set when the server shuts down, so streams that stall on purpose let go.
     closing: threading.Event
+    # Signs the thinking blocks this server writes, so it knows them when they come back.
+    thinking_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
 
 def _settings(request: Request) -> Settings:
@@ -78,6 +84,8 @@ def model_object(model_id: str) -> dict[str, Any]:
 
 
 async def list_models(request: Request) -> Response:
+    if speaks_anthropic(request):
+        return await messages.list_models(request)
     settings = _settings(request)
     _authorise(request, settings)
     listed = OTHER_MODEL if "models-list-incomplete" in settings.faults else settings.model
@@ -90,6 +98,8 @@ async def list_models(request: Request) -> Response:
 
 
 async def retrieve_model(request: Request) -> Response:
+    if speaks_anthropic(request):
+        return await messages.retrieve_model(request)
     settings = _settings(request)
     _authorise(request, settings)
     model_id = request.path_params["model_id"]
@@ -147,6 +157,28 @@ def _has_role(body: dict[str, Any], role: str) -> bool:
     )
 
 
+async def _api_error(request: Request, exc: Exception) -> Response:
+    """An ApiError in the envelope of the dialect the request speaks."""
+    if speaks_anthropic(request):
+        assert isinstance(exc, ApiError)
+        return error_response(request, exc, _settings(request).faults)
+    return await handle_api_error(request, exc)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    if speaks_anthropic(request):
+        status = getattr(exc, "status_code", 404)
+        message = "Not Found" if status == 404 else f"{request.method} is not allowed here"
+        return error_response(request, ApiError(status, message), _settings(request).faults)
+    return await handle_http_exception(request, exc)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    if speaks_anthropic(request):
+        return error_response(request, server_error(), _settings(request).faults)
+    return await handle_unexpected(request, exc)
+
+
 def create_app(
     *,
     api_key: str = "sk-reference",
@@ -165,13 +197,15 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/messages", messages.create_message, methods=["POST"]),
+            Route("/v1/messages/count_tokens", messages.count_tokens, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/models/{model_id:path}", retrieve_model, methods=["GET"]),
         ],
         exception_handlers={
-            ApiError: handle_api_error,
-            HTTPException: handle_http_exception,
-            Exception: handle_unexpected,
+            ApiError: _api_error,
+            HTTPException: _http_exception,
+            Exception: _unexpected,
         },
     )
     app.state.settings = settings

@@ -12,6 +12,7 @@ from chatconform.reference.vision import Sight, answer_about_images, sights_in
 
 DEFAULT_ANSWER = "Hello! I am the chatconform reference model."
 UNKNOWN_COLOUR = "I don't know your favourite colour."
+UNKNOWN_CODE_WORD = "I don't know the code word."
 # Keeps a "count from 1 to 1e9" prompt from building a gigabyte answer.
 MAX_COUNT = 1000
 
@@ -20,6 +21,8 @@ _PROMPT_UNIT = re.compile(r"\w+|[^\w\s]")
 _ONE_WORD = re.compile(r"reply with exactly one word\s*:\s*[\"'“‘]?([^\s\"'”’.,;:!?]+)", re.I)
 _COLOUR_QUESTION = re.compile(r"what\s+is\s+my\s+favou?rite\s+colou?r", re.I)
 _COLOUR_STATEMENT = re.compile(r"my\s+favou?rite\s+colou?r\s+is\s+([A-Za-z][A-Za-z-]*)", re.I)
+_CODE_WORD_QUESTION = re.compile(r"what\s+is\s+the\s+code\s+word", re.I)
+_CODE_WORD_STATEMENT = re.compile(r"code\s+word\s+is\s+[\"'“‘]?([\w-]+)", re.I)
 _COUNT = re.compile(r"count\s+from\s+(-?\d+)\s+to\s+(-?\d+)", re.I)
 _JSON_OBJECT = re.compile(r"\{[^{}]*\}")
 _ARITHMETIC = re.compile(r"what\s+is\s+(-?\d+)\s*([+\-*×])\s*(-?\d+)", re.I)
@@ -72,9 +75,14 @@ def message_text(message: Any) -> str:
     return ""
 
 
+def prompt_units(text: str) -> int:
+    """The words and punctuation marks of a text: what a prompt is counted in."""
+    return len(_PROMPT_UNIT.findall(text))
+
+
 def prompt_tokens(messages: list[dict]) -> int:
     """3 per message plus one per word or punctuation mark in its text."""
-    return sum(3 + len(_PROMPT_UNIT.findall(message_text(message))) for message in messages)
+    return sum(3 + prompt_units(message_text(message)) for message in messages)
 
 
 def conversation(messages: list[dict]) -> list[Turn]:
@@ -120,6 +128,19 @@ def _favourite_colour(turns: Sequence[Turn]) -> str | None:
     return UNKNOWN_COLOUR
 
 
+def _code_word(turns: Sequence[Turn]) -> str | None:
+    """ "What is the code word?" is answered with the word that follows "code word is" in the
+    conversation: in the question's own turn (a document read into it) or an earlier one."""
+    last = _last_user(turns)
+    if last is None or not _CODE_WORD_QUESTION.search(turns[last].text):
+        return None
+    for turn in reversed(turns[: last + 1]):
+        match = _CODE_WORD_STATEMENT.search(turn.text)
+        if match:
+            return match.group(1)
+    return UNKNOWN_CODE_WORD
+
+
 def _count(turns: Sequence[Turn]) -> str | None:
     last = _last_user(turns)
     match = _COUNT.search(turns[last].text) if last is not None else None
@@ -155,12 +176,24 @@ def _describe_result(text: str) -> str:
 
 
 def _tool_results(turns: Sequence[Turn]) -> str | None:
-    """After tool calls, the answer reports what the tools returned."""
+    """After tool calls, the answer reports what the tools returned; images they returned
+    answer the question that called for them as the user's own images would."""
     results = []
-    for turn in reversed(turns):
+    images: tuple[Sight, ...] = ()
+    end = len(turns)
+    # The Messages API lets the user's question follow the results in the same turn.
+    if end > 1 and turns[-1].role == "user" and turns[-2].role == "tool":
+        end -= 1
+    for turn in reversed(turns[:end]):
         if turn.role != "tool":
             break
         results.insert(0, _describe_result(turn.text))
+        images = turn.images + images
+    last = _last_user(turns)
+    if images and last is not None:
+        seen = answer_about_images([Turn("user", turns[last].text, images)])
+        if seen is not None:
+            return seen
     return "The tools returned: " + "; ".join(results) + "." if results else None
 
 
@@ -186,6 +219,7 @@ RULES: list[Rule] = [
     _reported_facts,
     answer_about_images,
     _favourite_colour,
+    _code_word,
     _count,
     _arithmetic,
 ]

@@ -79,10 +79,16 @@ class ReferenceServer:
         self.port: int | None = None
 
     @property
-    def base_url(self) -> str:
+    def root_url(self) -> str:
+        """The server's URL without /v1, as Anthropic clients take their base URL."""
         if self.port is None:
             raise RuntimeError("the reference server is not running")
-        return f"http://{LOOPBACK}:{self.port}/v1"
+        return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-style base URL: ``root_url`` + /v1."""
+        return f"{self.root_url}/v1"
 
     def __enter__(self) -> ReferenceServer:
         sock = _listen(self._requested_port)

@@ -237,6 +237,13 @@ def followed_tool_choice(body: dict[str, Any], faults: FaultSet) -> Any:
     return None if "tool-choice-ignored" in faults else body.get("tool_choice")
 
 
+def results_just_given(messages: list[dict]) -> bool:
+    """Whether the conversation ends with tool results (maybe followed by the user's
+    question about them, as the Messages API allows in the same turn)."""
+    roles = [m.get("role") if isinstance(m, dict) else None for m in messages[-2:]]
+    return roles[-1:] == ["tool"] or roles == ["tool", "user"]
+
+
 def plan_calls(
     body: dict[str, Any], messages: list[dict], faults: FaultSet, max_tokens: int | None = None
 ) -> tuple[list[FunctionCall], bool]:
@@ -246,7 +253,7 @@ def plan_calls(
     ignored = "tool-choice-ignored" in faults
     choice = followed_tool_choice(body, faults)
     parallel = ignored or body.get("parallel_tool_calls") is not False
-    answered = bool(messages) and messages[-1].get("role") == "tool"
+    answered = results_just_given(messages)
     if not functions or choice == "none" or (answered and choice in (None, "auto")):
         return [], False
     if "fixed-answer" in faults and choice in (None, "auto"):
