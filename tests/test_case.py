@@ -81,7 +81,7 @@ def test_untied_findings_of_an_attempt_go_to_the_last_exchange() -> None:
     assert [f.exchange for f in case.findings] == [1]
 
 
-def test_broken_needs_the_must_finding_that_says_why() -> None:
+def test_broken_needs_the_finding_that_says_why() -> None:
     case = record()
     with pytest.raises(ValueError):
         case.broken("no reason recorded")
@@ -89,6 +89,14 @@ def test_broken_needs_the_must_finding_that_says_why() -> None:
     with pytest.raises(CaseStop) as stop:
         case.broken("the stream cannot be read")
     assert case.verdict(stop.value.verdict) is Verdict.FAIL
+
+
+def test_broken_by_a_should_finding_is_non_strict() -> None:
+    case = record()
+    case.add([make_finding("anthropic.thinking.block", "Expected: a thinking block")])
+    with pytest.raises(CaseStop) as stop:
+        case.broken("the thinking blocks cannot be sent back")
+    assert case.verdict(stop.value.verdict) is Verdict.NON_STRICT
 
 
 def test_the_optional_feature_starts_as_declared_and_is_in_the_result() -> None:

@@ -75,7 +75,7 @@ def test_a_refused_key_is_reported_before_the_run(capsys: pytest.CaptureFixture[
             "CC_TEST_KEY",
         )
     assert code == 2
-    assert "refused the key in $CC_TEST_KEY (HTTP 401)" in err
+    assert "refused the key in $CC_TEST_KEY sent as bearer (HTTP 401)" in err
     assert "sk-test-secret-value" not in err
 
 
@@ -140,7 +140,8 @@ def test_run_writes_results_report_and_junit() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     run_dir = next(Path("reports").glob("*-reference"))
     assert {p.name for p in run_dir.iterdir()} >= {"results.json", "report.html", "junit.xml"}
-    assert "models             pass" in out
+    assert "openai/models            pass" in out
+    assert "anthropic/models         pass" in out
     assert f"report: {run_dir / 'report.html'}" in out
     results = json.loads((run_dir / "results.json").read_text())
     cases = len(results["cases"])
@@ -155,7 +156,7 @@ def junit_counts(run_dir: Path) -> dict[str, str | None]:
     return {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")}
 
 
-STALLS = ("run", "--fault", "stream-stalls", "--only", "streaming", "--timeout", "1.5")
+STALLS = ("run", "--fault", "stream-stalls", "--only", "openai/streaming", "--timeout", "1.5")
 
 
 def test_a_run_that_judged_nothing_says_so_everywhere_and_exits_0() -> None:
@@ -202,7 +203,7 @@ def test_rules_lists_every_rule_with_its_check(capsys: pytest.CaptureFixture[str
     assert code == 0
     for rule_id in catalog():
         assert rule_id in out
-    assert out.count("check:       chatconform.checks.") == len(catalog())
+    assert out.count("check:       chatconform.") == len(catalog())
 
 
 def test_serve_prints_its_address_and_stops_on_ctrl_c() -> None:
@@ -246,7 +247,7 @@ def test_cases_past_the_token_budget_are_inconclusive(capsys: pytest.CaptureFixt
     assert verdicts == {"pass", "inconclusive"}
     stopped = [c for c in results["cases"] if c["verdict"] == "inconclusive"]
     assert all(c["reason"] == "token budget exhausted (max_tokens_total 60)" for c in stopped)
-    assert "text               inconclusive" in out
+    assert "openai/text              inconclusive" in out
 
 
 @pytest.mark.parametrize(
@@ -319,7 +320,7 @@ def test_a_wrong_base_url_is_one_line_not_a_run(
 def test_ctrl_c_stops_the_run_and_keeps_partial_results(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "chatconform", "run", "--fault", "stream-stalls",
-         "--timeout", "30", "--concurrency", "1", "--only", "models,streaming"],
+         "--timeout", "30", "--concurrency", "1", "--only", "models,openai/streaming"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -345,3 +346,62 @@ def test_ctrl_c_stops_the_run_and_keeps_partial_results(tmp_path: Path) -> None:
     assert suite is not None and suite.get("tests") == str(len(results["cases"]))
     complete = suite.find("properties/property[@name='chatconform.complete']")
     assert complete is not None and complete.get("value") == "false"
+
+
+def test_flags_alone_run_the_anthropic_dialect_against_any_server_speaking_it() -> None:
+    with ReferenceServer(pace_s=0, api_key="sk-test-secret-value") as server:
+        done = run_cli(
+            "run", "--dialect", "anthropic", "--base-url", server.root_url,
+            "--model", server.model, "--api-key-env", "CC_TEST_KEY",
+            "--only", "text", "--concurrency", "1",
+        )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads(next(Path("reports").glob("*/results.json")).read_text())
+    assert list(results["provider"]["dialects"]) == ["anthropic"]
+    assert results["provider"]["dialects"]["anthropic"]["auth"] == "x-api-key"
+    assert {c["dialect"] for c in results["cases"]} == {"anthropic"}
+    assert {c["verdict"] for c in results["cases"]} == {"pass"}
+    assert results["summary"]["capabilities"]["anthropic/text"] == "pass"
+
+
+def test_a_server_that_does_not_speak_anthropic_gets_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from chatconform.fixture_server import FixtureServer
+
+    with FixtureServer() as elsewhere:
+        url = elsewhere.base_url.rstrip("/")
+        code, _, err = run_main(
+            capsys, "run", "--dialect", "anthropic", "--base-url", url,
+            "--model", "m", "--api-key-env", "CC_TEST_KEY",
+        )  # fmt: skip
+    assert code == 2
+    assert err.startswith(f"chatconform: error: {url}/v1/messages answered HTTP 501")
+    assert "does not speak Anthropic's Messages API" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_an_anthropic_base_url_with_v1_is_refused_with_the_url_to_use(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run_main(
+        capsys, "run", "--dialect", "anthropic", "--base-url", "http://127.0.0.1:9/v1",
+        "--model", "m", "--api-key-env", "CC_TEST_KEY",
+    )  # fmt: skip
+    assert code == 2
+    assert "Anthropic clients take the URL without it" in err and "'http://127.0.0.1:9'" in err
+
+
+def test_a_refused_anthropic_key_suggests_the_other_auth_style(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with ReferenceServer(pace_s=0, faults={"anthropic-bearer-only"}) as server:
+        code, _, err = run_main(
+            capsys, "run", "--dialect", "anthropic", "--base-url", server.root_url,
+            "--model", server.model, "--api-key-env", "CC_TEST_KEY",
+        )  # fmt: skip
+    assert code == 2
+    assert (
+        "sent as x-api-key (HTTP 401); check the variable, or try --dialect anthropic --auth bearer"
+        in err
+    )

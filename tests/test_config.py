@@ -13,6 +13,7 @@ from chatconform.config import (
     check_base_url,
     load_file,
     resolve,
+    single,
 )
 
 GOOD = """
@@ -39,11 +40,13 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_a_provider_loads_with_every_field(tmp_path: Path) -> None:
     provider = load_file(write(tmp_path, GOOD))["acme"]
-    assert provider.base_url == "https://api.acme.example/v1"
+    assert provider.dialects["openai"].base_url == "https://api.acme.example/v1"
     assert provider.concurrency == 8 and provider.timeout_s == 30.0
-    assert provider.model_for("text") == "gpt-4o-mini"
-    assert provider.model_for("vision") == "gpt-4o"
-    assert provider.model_for("tools") is None, "an empty model switches a capability off"
+    assert provider.dialects["openai"].model_for("text") == "gpt-4o-mini"
+    assert provider.dialects["openai"].model_for("vision") == "gpt-4o"
+    assert provider.dialects["openai"].model_for("tools") is None, (
+        "an empty model switches a capability off"
+    )
 
 
 def test_flags_override_the_file(tmp_path: Path) -> None:
@@ -54,14 +57,15 @@ def test_flags_override_the_file(tmp_path: Path) -> None:
         environ={"ACME_KEY": "k"},
     )
     assert provider is not None
-    assert provider.model_for("text") == "other" and provider.model_for("vision") == "gpt-4o"
+    assert (
+        provider.dialects["openai"].model_for("text") == "other"
+        and provider.dialects["openai"].model_for("vision") == "gpt-4o"
+    )
     assert provider.concurrency == 2
 
 
 def test_json_round_trip_keeps_everything_but_secrets() -> None:
-    provider = ProviderConfig(
-        name="p", base_url="http://h/v1", api_key_env="K", models={"default": "m"}
-    )
+    provider = single("p", "http://h/v1", api_key_env="K", models={"default": "m"})
     assert ProviderConfig.from_json(provider.to_json()) == provider
     assert "secret" not in provider.to_json()
 
@@ -174,9 +178,12 @@ def test_a_base_url_is_accepted() -> None:
 
 def test_the_shipped_example_config_loads() -> None:
     example = Path(__file__).parents[1] / "providers.example.toml"
-    provider = load_file(example)["acme"]
-    assert provider.api_key_env == "ACME_API_KEY"
-    assert provider.model_for("vision") == "gpt-4o"
+    providers = load_file(example)
+    assert providers["acme"].api_key_env == "ACME_API_KEY"
+    assert providers["acme"].dialects["openai"].model_for("vision") == "gpt-4o"
+    relay = providers["relay"].dialects
+    assert relay["anthropic"].base_url == "https://relay.example"
+    assert relay["anthropic"].model_for("thinking") == "claude-sonnet-4-5"
 
 
 @pytest.mark.parametrize(
@@ -213,3 +220,136 @@ def test_timeouts_must_be_positive_and_finite(tmp_path: Path, timeout: float) ->
             overrides=Overrides(timeout_s=timeout),
             environ={"ACME_KEY": "k"},
         )
+
+
+TWO_DIALECTS = """
+[providers.relay]
+api_key_env = "RELAY_KEY"
+
+[providers.relay.dialects.openai]
+base_url = "https://relay.example/v1"
+models = { default = "gpt-4o-mini" }
+
+[providers.relay.dialects.anthropic]
+base_url = "https://relay.example"
+auth = "bearer"
+models = { default = "claude-sonnet-4-5", thinking = "claude-sonnet-4-5" }
+headers = { "x-relay-group" = "claude" }
+"""
+
+
+def test_each_dialect_has_its_own_base_url_auth_models_and_headers(tmp_path: Path) -> None:
+    provider = load_file(write(tmp_path, TWO_DIALECTS))["relay"]
+    openai, anthropic = provider.dialects["openai"], provider.dialects["anthropic"]
+    assert (openai.base_url, openai.auth) == ("https://relay.example/v1", "bearer")
+    assert (anthropic.base_url, anthropic.auth) == ("https://relay.example", "bearer")
+    assert anthropic.headers == {"x-relay-group": "claude"}
+    assert anthropic.model_for("thinking") == "claude-sonnet-4-5"
+    assert openai.model_for("thinking") is None, "default is no thinking model"
+
+
+def test_anthropic_auth_defaults_to_x_api_key(tmp_path: Path) -> None:
+    text = TWO_DIALECTS.replace('auth = "bearer"\n', "")
+    assert load_file(write(tmp_path, text))["relay"].dialects["anthropic"].auth == "x-api-key"
+
+
+def test_dialect_flag_runs_that_dialect_alone(tmp_path: Path) -> None:
+    provider = resolve(
+        config_path=write(tmp_path, TWO_DIALECTS),
+        provider_name=None,
+        overrides=Overrides(dialect="anthropic", auth="x-api-key", model="claude-x"),
+        environ={"RELAY_KEY": "k"},
+    )
+    assert provider is not None and list(provider.dialects) == ["anthropic"]
+    spoken = provider.dialects["anthropic"]
+    assert (spoken.auth, spoken.model_for("text")) == ("x-api-key", "claude-x")
+
+
+def test_flags_alone_describe_an_anthropic_provider() -> None:
+    provider = resolve(
+        config_path=None,
+        provider_name=None,
+        overrides=Overrides(
+            dialect="anthropic", base_url="http://127.0.0.1:9", model="m", api_key_env="K"
+        ),
+        environ={"K": "k"},
+    )
+    assert provider is not None
+    assert provider.dialects["anthropic"].base_url == "http://127.0.0.1:9"
+    assert provider.dialects["anthropic"].auth == "x-api-key"
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            '[providers.r.dialects.gemini]\nbase_url = "https://h"',
+            "dialect 'gemini' is not supported",
+        ),
+        ('[providers.r.dialects.anthropic]\nmodels = { default = "m" }', "base_url is missing"),
+        (
+            '[providers.r.dialects.anthropic]\nbase_url = "https://h"\nauth = "basic"',
+            "auth is 'basic'",
+        ),
+        (
+            '[providers.r.dialects.anthropic]\nbase_url = "https://h"\ncolour = "red"',
+            "unknown key 'colour'",
+        ),
+        (
+            '[providers.r.dialects.openai]\nbase_url = "https://h/v1"\nmodels = { thinking = "m" }',
+            "models.thinking is not a capability of openai",
+        ),
+    ],
+)
+def test_a_bad_dialect_table_gets_one_clear_line(tmp_path: Path, table: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as error:
+        load_file(write(tmp_path, f'[providers.r]\napi_key_env = "K"\n{table}\n'))
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("https://h.example/v1", "'https://h.example'"),
+        ("https://h.example/v1/messages", "'https://h.example'"),
+        ("https://h.example/messages", "'https://h.example'"),
+    ],
+)
+def test_an_anthropic_base_url_with_v1_gets_a_hint(url: str, hint: str) -> None:
+    with pytest.raises(ConfigError, match=hint):
+        check_base_url(url, "anthropic")
+
+
+def test_a_header_value_can_come_from_the_environment(tmp_path: Path) -> None:
+    text = TWO_DIALECTS.replace('"x-relay-group" = "claude"', '"x-relay-token" = "$RELAY_TOKEN"')
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match="RELAY_TOKEN is not set"):
+        resolve(
+            config_path=path, provider_name=None, overrides=Overrides(), environ={"RELAY_KEY": "k"}
+        )
+    provider = resolve(
+        config_path=path,
+        provider_name=None,
+        overrides=Overrides(),
+        environ={"RELAY_KEY": "k", "RELAY_TOKEN": "tok-secret"},
+    )
+    assert provider is not None
+    spoken = provider.dialects["anthropic"]
+    assert spoken.header_values({"RELAY_TOKEN": "tok-secret"}) == {"x-relay-token": "tok-secret"}
+    assert "tok-secret" not in provider.to_json()
+
+
+def test_auth_without_dialect_is_ambiguous_for_a_provider_of_several(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="say which with --dialect"):
+        resolve(
+            config_path=write(tmp_path, TWO_DIALECTS),
+            provider_name=None,
+            overrides=Overrides(auth="bearer"),
+            environ={"RELAY_KEY": "k"},
+        )
+
+
+def test_one_base_url_for_both_dialects_points_at_the_table_form(tmp_path: Path) -> None:
+    text = '[providers.r]\nbase_url = "https://h/v1"\napi_key_env = "K"\ndialects = ["openai", "anthropic"]\n'
+    with pytest.raises(ConfigError, match=r"\[providers.r.dialects.<dialect>\]"):
+        load_file(write(tmp_path, text))

@@ -14,17 +14,17 @@ OBJECT = "openai.stream.chunk-object"
 
 def test_make_finding_takes_severity_and_title_from_the_catalog() -> None:
     finding = make_finding(
-        "openai.response.created-unit",
+        "openai.completion.created-unit",
         "Expected: seconds\nReceived: 1700000000000",
         location="/created",
         evidence="{...}",
         exchange=2,
     )
-    entry = rule("openai.response.created-unit")
+    entry = rule("openai.completion.created-unit")
     assert finding.severity is Severity.SHOULD
     assert finding.title == entry.title
     assert (finding.rule, finding.location, finding.evidence, finding.exchange) == (
-        "openai.response.created-unit",
+        "openai.completion.created-unit",
         "/created",
         "{...}",
         2,
@@ -81,7 +81,7 @@ def test_schema_finding_at_a_different_location_is_kept() -> None:
 
 def test_schema_findings_do_not_suppress_each_other() -> None:
     stream = make_finding(SCHEMA, "chunk", location="/object")
-    response = make_finding("openai.response.schema", "response", location="/object")
+    response = make_finding("openai.completion.schema", "response", location="/object")
     assert deduplicate([stream, response]) == [stream, response]
 
 

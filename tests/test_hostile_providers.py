@@ -120,11 +120,22 @@ CHAT = ("text", "streaming", "tools", "base64_image")
 
 
 def app_for(chat: Any) -> Starlette:
+    """The behaviour on the chat route of each dialect."""
+
     def models(request: Request) -> Response:
         return Response(MODELS, media_type="application/json")
 
+    def count_tokens(request: Request) -> Response:
+        # Answered well, so the run gets past the preflight to the chat routes.
+        return Response(b'{"input_tokens": 1}', media_type="application/json")
+
     return Starlette(
-        routes=[Route("/v1/chat/completions", chat, methods=["POST"]), Route("/v1/models", models)]
+        routes=[
+            Route("/v1/chat/completions", chat, methods=["POST"]),
+            Route("/v1/messages", chat, methods=["POST"]),
+            Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+            Route("/v1/models", models),
+        ]
     )
 
 
@@ -150,14 +161,20 @@ class Serving:
         self.thread.join(timeout=10)
 
 
+@pytest.mark.parametrize("dialect", ["openai", "anthropic"])
 @pytest.mark.parametrize("behaviour", sorted(BEHAVIOURS))
-def test_a_hostile_provider_gets_verdicts_not_tracebacks(behaviour: str, tmp_path: Path) -> None:
+def test_a_hostile_provider_gets_verdicts_not_tracebacks(
+    behaviour: str, dialect: str, tmp_path: Path
+) -> None:
     with Serving(app_for(BEHAVIOURS[behaviour])) as base_url:
+        # Anthropic's clients take the URL without /v1.
+        url = base_url if dialect == "openai" else base_url.removesuffix("/v1")
         done = subprocess.run(
             [
-                sys.executable, "-m", "chatconform", "run", "--base-url", base_url,
-                "--model", "m", "--api-key-env", KEY_ENV, "--reports", str(tmp_path),
-                "--concurrency", "1", "--timeout", "5", "--only", ONLY,
+                sys.executable, "-m", "chatconform", "run", "--dialect", dialect,
+                "--base-url", url, "--model", "m", "--api-key-env", KEY_ENV,
+                "--reports", str(tmp_path), "--concurrency", "1", "--timeout", "5",
+                "--only", ONLY,
             ],
             env={**os.environ, KEY_ENV: "sk-hostile"},
             capture_output=True,

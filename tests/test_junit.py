@@ -48,7 +48,10 @@ def entry(
 
 def results(cases: list[dict[str, Any]], complete: bool = True) -> dict[str, Any]:
     return {
-        "provider": {"name": "acme", "base_url": "https://h/v1", "dialects": ["openai"]},
+        "provider": {
+            "name": "acme",
+            "dialects": {"openai": {"base_url": "https://h/v1", "auth": "bearer", "models": {}}},
+        },
         "started_at": "2026-01-01T00:00:00Z",
         "duration_s": 3.5,
         "complete": complete,
@@ -62,8 +65,8 @@ CASES = [
         "tolerated",
         "non_strict",
         findings=[
-            finding("openai.response.created-unit", "should"),
-            finding("openai.response.extension", "info"),
+            finding("openai.completion.created-unit", "should"),
+            finding("openai.completion.extension", "info"),
         ],
     ),
     entry(
@@ -72,7 +75,7 @@ CASES = [
         findings=[
             finding("openai.auth.not-enforced", "must", "Expected: 401\nReceived: 200"),
             finding("openai.stream.done-sentinel", "must"),
-            finding("openai.response.created-unit", "should"),
+            finding("openai.completion.created-unit", "should"),
         ],
     ),
     entry("crashes", "error", "harness error: KeyError: 'x'"),
@@ -128,17 +131,18 @@ def test_a_failure_names_its_must_rules_and_shows_expected_and_received() -> Non
     text = failure.text or ""
     assert "[must] openai.auth.not-enforced: Title of openai.auth.not-enforced" in text
     assert "    Expected: 401\n    Received: 200" in text
-    assert "[should] openai.response.created-unit" in text
+    assert "[should] openai.completion.created-unit" in text
     rules = properties(broken)["chatconform.rules"]
     assert (
-        rules == "openai.auth.not-enforced,openai.response.created-unit,openai.stream.done-sentinel"
+        rules
+        == "openai.auth.not-enforced,openai.completion.created-unit,openai.stream.done-sentinel"
     )
 
 
 def test_non_strict_passes_naming_its_should_rules_and_pass_names_none() -> None:
     cases = cases_by_name(parse(results(CASES)))
     assert properties(cases["openai/text/tolerated"])["chatconform.rules"] == (
-        "openai.response.created-unit"
+        "openai.completion.created-unit"
     )
     assert "chatconform.rules" not in properties(cases["openai/text/clean"])
 

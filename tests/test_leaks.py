@@ -14,7 +14,7 @@ import pytest
 from leak_helpers import LEAKY_KEY, encodings, leaks, outputs
 from test_selftest import PACE_S, run_suite
 
-from chatconform.config import ProviderConfig
+from chatconform.config import single
 from chatconform.redaction import REDACTED
 from chatconform.reference import FAULTS, ReferenceServer
 from chatconform.reference.leaks import usage_signature
@@ -75,9 +75,7 @@ def test_text_assembled_from_pieces_is_redacted_in_every_output(
 ) -> None:
     monkeypatch.setenv("LEAK_KEY", LEAKY_KEY)
     provider = pytester.path / "provider.json"
-    provider.write_text(
-        ProviderConfig(name="p", base_url="http://127.0.0.1:9/v1", api_key_env="LEAK_KEY").to_json()
-    )
+    provider.write_text(single("p", "http://127.0.0.1:9/v1", api_key_env="LEAK_KEY").to_json())
     pytester.makepyfile(test_cases=ASSEMBLED_CASES)
     out = pytester.path / "out"
     result = pytester.runpytest_subprocess(

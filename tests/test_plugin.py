@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chatconform.config import ProviderConfig
+from chatconform.config import single
 from chatconform.verdict import Verdict
 
 pytest_plugins = ["pytester"]
@@ -34,7 +34,7 @@ def test_broken(case):
 
 @case("openai/text/tolerated", title="t", requirement="r", source="s")
 def test_tolerated(case):
-    case.add([make_finding("openai.response.created-unit", "Expected: s\\nReceived: ms")])
+    case.add([make_finding("openai.completion.created-unit", "Expected: s\\nReceived: ms")])
 
 
 @case("openai/streaming/refused", title="t", requirement="r", source="s")
@@ -66,9 +66,7 @@ def test_param(case, variant):
 
 def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict]:
     provider = pytester.path / "provider.json"
-    provider.write_text(
-        ProviderConfig(name="p", base_url="http://127.0.0.1:9/v1", api_key_env="K").to_json()
-    )
+    provider.write_text(single("p", "http://127.0.0.1:9/v1", api_key_env="K").to_json())
     pytester.makepyfile(test_cases=CASES)
     out = pytester.path / "out"
     result = pytester.runpytest_subprocess(
@@ -104,10 +102,10 @@ def test_verdicts_drive_outcomes_and_results(pytester: pytest.Pytester, workers:
         ]
     )
     summary = results["summary"]
-    assert summary["capabilities"]["text"] == "fail"
-    assert summary["capabilities"]["streaming"] == "inconclusive"
-    assert summary["capabilities"]["models"] == "error"
-    assert summary["capabilities"]["vision"] == "not_measured"
+    assert summary["capabilities"]["openai/text"] == "fail"
+    assert summary["capabilities"]["openai/streaming"] == "inconclusive"
+    assert summary["capabilities"]["openai/models"] == "error"
+    assert summary["capabilities"]["openai/vision"] == "not_measured"
     broken = next(c for c in results["cases"] if c["id"] == "openai/text/broken")
     assert broken["findings"][0]["rule"] == "openai.auth.not-enforced"
     assert broken["findings"][0]["severity"] == "must"
@@ -198,9 +196,11 @@ def test_capability_and_case_selection(pytester: pytest.Pytester) -> None:
 
 def test_results_contract(pytester: pytest.Pytester) -> None:
     _, results = run(pytester)
-    assert results["schema_version"] == 1
+    assert results["schema_version"] == 2
     assert results["tool"]["name"] == "chatconform"
-    assert set(results["provider"]) == {"name", "base_url", "dialects", "models"}
+    assert set(results["provider"]) == {"name", "dialects"}
+    assert set(results["provider"]["dialects"]["openai"]) == {"base_url", "auth", "models"}
+    assert set(results["summary"]["capabilities"]) >= {"openai/text", "openai/streaming"}
     assert set(results["usage"]) == {"requests", "prompt_tokens", "completion_tokens"}
     assert set(results["summary"]) >= {"verdicts", "capabilities"}
     case = results["cases"][0]

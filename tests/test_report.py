@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatconform.config import ProviderConfig
+from chatconform.config import single
 from chatconform.report import case_html, scorecard_html, verdict_cell_html, verdict_filter_html
 from chatconform.results import build_results, format_summary, public_url
 
@@ -60,7 +60,7 @@ def test_case_html_escapes_everything_the_provider_sent() -> None:
 
 
 def test_scorecard_escapes_provider_names_and_shows_statuses() -> None:
-    provider = ProviderConfig(name="p", base_url="http://h/v1", models={"default": "<b>m</b>"})
+    provider = single("p", "http://h/v1", models={"default": "<b>m</b>"})
     results = build_results(
         provider,
         [a_case(), a_case(id="x/streaming/y", capability="streaming", verdict="pass", findings=[])],
@@ -79,23 +79,23 @@ def test_results_never_hold_credentials_from_the_url() -> None:
         public_url("https://user:sk-secret@h.example:8443/v1?key=sk-secret")
         == "https://h.example:8443/v1"
     )
-    provider = ProviderConfig(name="p", base_url="https://u:sk-secret@h/v1?key=sk-secret")
+    provider = single("p", "https://u:sk-secret@h/v1?key=sk-secret")
     assert "sk-secret" not in str(build_results(provider, [], 0, 1.0))
 
 
 def test_summary_lists_capabilities_and_deviations() -> None:
-    provider = ProviderConfig(name="p", base_url="http://h/v1")
+    provider = single("p", "http://h/v1")
     text = format_summary(build_results(provider, [a_case()], 0, 1.0))
-    assert "text               fail" in text
+    assert "openai/text              fail" in text
     assert "[must] openai.text.answer" in text
 
 
 def run_of(*verdicts: str, complete: bool = True) -> dict:
     """results.json of a run whose cases got ``verdicts``; only fail/non_strict have findings."""
-    provider = ProviderConfig(name="p", base_url="http://h/v1")
+    provider = single("p", "http://h/v1")
     should = {
         **a_case()["findings"][0],
-        "rule": "openai.response.created-unit",
+        "rule": "openai.completion.created-unit",
         "severity": "should",
     }
     findings = {"fail": a_case()["findings"], "non_strict": [should]}

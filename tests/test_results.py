@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatconform.config import ProviderConfig
+from chatconform.config import single
 from chatconform.results import build_results, format_summary
 
-PROVIDER = ProviderConfig(name="p", base_url="http://p.test/v1", models={"default": "m"})
+PROVIDER = single("p", "http://p.test/v1", models={"default": "m"})
 
 
 def entry(case_id: str, verdict: str, optional: str | None = None) -> dict[str, Any]:
@@ -33,8 +33,8 @@ def test_a_refused_optional_feature_leaves_a_passing_capability_passing() -> Non
         0.0,
         1.0,
     )
-    assert results["summary"]["capabilities"]["text"] == "pass"
-    assert results["summary"]["unsupported_features"] == {"text": ["n"]}
+    assert results["summary"]["capabilities"]["openai/text"] == "pass"
+    assert results["summary"]["unsupported_features"] == {"openai/text": ["n"]}
     assert "pass (1 optional feature unsupported: n)" in format_summary(results)
 
 
@@ -46,10 +46,14 @@ def test_a_capability_refused_as_a_whole_is_unsupported_whatever_else_passed() -
         entry("openai/vision/url-not-found", "pass"),
     ]
     results = build_results(PROVIDER, cases, 0.0, 1.0)
-    assert results["summary"]["capabilities"]["vision"] == "unsupported"
-    assert results["summary"]["unsupported_features"] == {"vision": ["vision", "webp images"]}
+    assert results["summary"]["capabilities"]["openai/vision"] == "unsupported"
+    assert results["summary"]["unsupported_features"] == {
+        "openai/vision": ["vision", "webp images"]
+    }
 
 
 def test_a_failure_outweighs_refusals() -> None:
     cases = [entry("openai/text/stop", "fail"), entry("openai/text/n-choices", "unsupported", "n")]
-    assert build_results(PROVIDER, cases, 0.0, 1.0)["summary"]["capabilities"]["text"] == "fail"
+    assert (
+        build_results(PROVIDER, cases, 0.0, 1.0)["summary"]["capabilities"]["openai/text"] == "fail"
+    )

@@ -9,7 +9,7 @@ from chatconform.rules import Severity
 from chatconform.verdict import NOT_MEASURED, Verdict, capability_status, judge
 
 MUST = make_finding("openai.auth.not-enforced", "Expected: 401\nReceived: 200")
-SHOULD = make_finding("openai.response.created-unit", "Expected: seconds\nReceived: ms")
+SHOULD = make_finding("openai.completion.created-unit", "Expected: seconds\nReceived: ms")
 INFO = Finding(rule="x.info.note", severity=Severity.INFO, title="note", message="fyi")
 STOPS = [Verdict.UNSUPPORTED, Verdict.INCONCLUSIVE, Verdict.SKIPPED]
 

@@ -129,11 +129,13 @@ class CaseRecord:
         self.stop(Verdict.SKIPPED, reason)
 
     def broken(self, reason: str) -> NoReturn:
-        """Stop after a structural finding: the exchange cannot be read, so its content
-        is not judged (one root cause, one family of findings)."""
-        if not any(f.severity == "must" for f in self.findings):
-            raise ValueError("broken() needs a recorded must finding that says why")
-        self.stop(Verdict.FAIL, reason)
+        """Stop after a structural finding: the exchange cannot be read (or sent back), so
+        the rest is not judged (one root cause, one family of findings). The verdict is
+        the finding's: fail for a must, non_strict for a should a client works around."""
+        severities = {f.severity for f in self.findings}
+        if not severities & {"must", "should"}:
+            raise ValueError("broken() needs a recorded must or should finding that says why")
+        self.stop(Verdict.FAIL if "must" in severities else Verdict.NON_STRICT, reason)
 
     def until_accepted(
         self, attempt: Callable[[], list[Finding]], control: Control | None = None

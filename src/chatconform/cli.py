@@ -15,8 +15,12 @@ import httpx
 
 from chatconform import __version__
 from chatconform.config import (
+    AUTH_STYLES,
     CAPABILITIES,
+    DIALECT_CAPABILITIES,
+    DIALECTS,
     ConfigError,
+    DialectConfig,
     Overrides,
     ProviderConfig,
     apply_overrides,
@@ -54,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="chatconform", description="Conformance tests for OpenAI-compatible chat APIs."
+        prog="chatconform",
+        description="Conformance tests for OpenAI-compatible and Anthropic-native chat APIs.",
     )
     parser.add_argument("--version", action="version", version=f"chatconform {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -67,7 +72,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--provider", help="which provider of the config file to test")
     run.add_argument(
-        "--base-url", help="the provider's base URL, as the SDKs take it (https://host/v1)"
+        "--dialect",
+        choices=DIALECTS,
+        help="the dialect the flags describe, and the only one run (default: openai, or "
+        "the config's only dialect)",
+    )
+    run.add_argument(
+        "--base-url",
+        help="the provider's base URL, as the SDKs take it "
+        "(openai: https://host/v1; anthropic: https://host, like ANTHROPIC_BASE_URL)",
+    )
+    run.add_argument(
+        "--auth",
+        choices=AUTH_STYLES,
+        help="how the key is sent (default: bearer for openai, x-api-key for anthropic)",
     )
     run.add_argument("--model", help="model id for every capability")
     run.add_argument(
@@ -88,14 +106,16 @@ def _parser() -> argparse.ArgumentParser:
         "(URL image cases; the embedded reference serves them itself)",
     )
     run.add_argument(
-        "--only", help=f"capabilities to run, comma-separated: {','.join(CAPABILITIES)}"
+        "--only",
+        help=f"capabilities to run, comma-separated: {','.join(CAPABILITIES)}; "
+        "one dialect's as anthropic/text",
     )
     run.add_argument(
         "--case",
         action="append",
         default=[],
         metavar="ID",
-        help="case id or glob (openai/streaming/*); repeatable",
+        help="case id or glob (openai/streaming/*, anthropic/*); repeatable",
     )
     run.add_argument(
         "--attempts",
@@ -175,6 +195,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         timeout_s=args.timeout_s,
         max_tokens_total=args.max_tokens_total,
         image_base_url=args.image_base_url,
+        dialect=args.dialect,
+        auth=args.auth,
     )
     provider = resolve(config_path=args.config, provider_name=args.provider, overrides=overrides)
     with ExitStack() as stack:
@@ -196,11 +218,18 @@ def _capabilities(value: str | None) -> list[str]:
     if not value:
         return []
     names = [c.strip() for c in value.split(",") if c.strip()]
-    unknown = [n for n in names if n not in CAPABILITIES]
-    if unknown:
-        raise UsageError(
-            f"unknown capability {unknown[0]!r}; choose from {', '.join(CAPABILITIES)}"
-        )
+    for name in names:
+        dialect, _, capability = name.rpartition("/")
+        if dialect and dialect not in DIALECT_CAPABILITIES:
+            raise UsageError(
+                f"--only {name}: no dialect {dialect!r}; choose from {', '.join(DIALECTS)}"
+            )
+        known = DIALECT_CAPABILITIES[dialect] if dialect else CAPABILITIES
+        if capability not in known:
+            raise UsageError(
+                f"unknown capability {name!r}; choose from {', '.join(known)}"
+                + ("" if dialect else " (or one dialect's, as anthropic/text)")
+            )
     return names
 
 
@@ -233,46 +262,119 @@ def _start_reference(
         f"chatconform: no provider configured; testing the embedded reference provider at {server.base_url}"
         + (f" with faults {', '.join(sorted(faults))}" if faults else "")
     )
+    # The reference speaks both dialects, and thinks when asked to.
     provider = ProviderConfig(
         name=label,
-        base_url=server.base_url,
+        dialects={
+            "openai": DialectConfig(
+                base_url=server.base_url, auth="bearer", models={"default": server.model}
+            ),
+            "anthropic": DialectConfig(
+                base_url=server.root_url,
+                auth="x-api-key",
+                models={"default": server.model, "thinking": server.model},
+            ),
+        },
         api_key_env=REFERENCE_KEY_ENV,
-        models={"default": server.model},
         image_base_url=images,
     )
-    provider = apply_overrides(provider, replace(overrides, image_base_url=None))
+    provider = apply_overrides(provider, replace(overrides, image_base_url=None, base_url=None))
     validate(provider, "command line", os.environ)
     return provider
 
 
 def _preflight(provider: ProviderConfig) -> None:
-    """One cheap request before the suite, so a dead host, a wrong base URL or a refused
-    key costs one line instead of a run of confident verdicts."""
-    url = f"{provider.base_url.rstrip('/')}/models"
-    shown = public_url(url)
+    """One cheap authenticated request per dialect before the suite, so a dead host, a
+    wrong base URL, a refused key or a server that does not speak the dialect costs one
+    line instead of a run of confident verdicts."""
+    from chatconform.plugin import DIALECT_HEADERS, auth_headers
+
     key = provider.api_key()
+    for name, spoken in provider.dialects.items():
+        headers = {
+            **DIALECT_HEADERS.get(name, {}),
+            **spoken.header_values(),
+            **auth_headers(spoken.auth, key),
+        }
+        if name == "anthropic":
+            # count_tokens costs nothing, but relays often lack it: then a one-token message.
+            base = f"{spoken.base_url.rstrip('/')}/v1/messages"
+            ping = {
+                "model": spoken.model_for("text"),
+                "messages": [{"role": "user", "content": "ping"}],
+            }
+            tries = [
+                ("POST", f"{base}/count_tokens", ping),
+                ("POST", base, {**ping, "max_tokens": 1}),
+            ]
+        else:
+            tries = [("GET", f"{spoken.base_url.rstrip('/')}/models", None)]
+        for n, request in enumerate(tries, 1):
+            if _preflight_one(provider, name, spoken, *request, headers, last=n == len(tries)):
+                break
+
+
+def _preflight_one(
+    provider: ProviderConfig,
+    dialect: str,
+    spoken: DialectConfig,
+    method: str,
+    url: str,
+    body: dict | None,
+    headers: dict[str, str],
+    *,
+    last: bool,
+) -> bool:
+    """Whether the request shows the dialect is served; a UsageError when it cannot be
+    used; False when this endpoint is missing and another may tell (not ``last``)."""
+    shown = public_url(url)
     try:
-        response = httpx.get(
-            url, headers={"authorization": f"Bearer {key}"} if key else {}, timeout=10.0
-        )
+        response = httpx.request(method, url, json=body, headers=headers, timeout=10.0)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         reason = str(exc) or type(exc).__name__
         raise UsageError(f"cannot reach {shown}: {reason}") from None
     status = response.status_code
+    # A relay may lock down or lack count_tokens and still answer messages: ask that too.
+    if dialect == "anthropic" and not last and status in (401, 403, 404, 405, 501):
+        return False
     if status in (401, 403):
+        other = "bearer" if spoken.auth == "x-api-key" else "x-api-key"
+        hint = (
+            f"; check the variable, or try --dialect anthropic --auth {other}"
+            if dialect == "anthropic"
+            else ""
+        )
         raise UsageError(
-            f"{shown} refused the key in ${provider.api_key_env} (HTTP {status}); check the variable"
+            f"{shown} refused the key in ${provider.api_key_env} sent as {spoken.auth} "
+            f"(HTTP {status}){hint or '; check the variable'}"
         )
     if 300 <= status < 400:
         target = public_url(response.headers.get("location", "")) or "elsewhere"
         raise UsageError(
             f"{shown} redirects (HTTP {status}) to {target}; use the base URL it redirects to"
         )
-    if status == 404 and not provider.base_url.rstrip("/").endswith("/v1"):
+    if dialect == "openai" and status == 404 and not spoken.base_url.rstrip("/").endswith("/v1"):
         raise UsageError(
             f"{shown} is not found (HTTP 404); OpenAI-compatible base URLs usually end in /v1: "
-            f"try {provider.base_url.rstrip('/')}/v1"
+            f"try {spoken.base_url.rstrip('/')}/v1"
         )
+    if dialect == "anthropic" and (
+        status in (404, 405, 501) or (200 <= status < 300 and not _json_object(response))
+    ):
+        raise UsageError(
+            f"{shown} answered HTTP {status}"
+            + ("" if status >= 300 else " without a JSON object")
+            + ": the server does not speak Anthropic's Messages API at this base URL "
+            "(give the URL without /v1, as ANTHROPIC_BASE_URL)"
+        )
+    return True
+
+
+def _json_object(response: httpx.Response) -> bool:
+    try:
+        return isinstance(response.json(), dict)
+    except ValueError:
+        return False
 
 
 def _run_dir(reports: Path, provider_name: str) -> Path:
@@ -312,6 +414,10 @@ def _pytest(
         "--tb=short",
         "-p",
         "no:cacheprovider",
+        # Hypothesis (a dependency, for the project's own tests) registers a pytest
+        # plugin whose import alone costs seconds; the suites do not use it.
+        "-p",
+        "no:hypothesispytest",
         # The CLI imports chatconform before pytest starts, so pytest cannot
         # rewrite its asserts and says so; the harness uses no bare asserts.
         "-W",
@@ -403,7 +509,7 @@ def cmd_faults(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from chatconform.checks import load_all
+    from chatconform.check import load_all
     from chatconform.rules import catalog
 
     checks = load_all()

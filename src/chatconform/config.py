@@ -13,21 +13,57 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from chatconform.dialects import NAMES
+
 DEFAULT_CONFIG = Path("chatconform.toml")
-DIALECTS = ("openai",)
+DIALECTS = NAMES
 CAPABILITIES = (
     "text",
     "streaming",
     "vision",
     "base64_image",
+    "documents",
     "tools",
+    "thinking",
     "structured_output",
     "errors",
     "models",
+    "claude_code",
 )
+# Capabilities a dialect has cases for: a scorecard row is a dialect x capability.
+DIALECT_CAPABILITIES = {
+    "openai": (
+        "text",
+        "streaming",
+        "vision",
+        "base64_image",
+        "tools",
+        "structured_output",
+        "errors",
+        "models",
+    ),
+    "anthropic": (
+        "text",
+        "streaming",
+        "vision",
+        "base64_image",
+        "documents",
+        "tools",
+        "thinking",
+        "errors",
+        "models",
+        "claude_code",
+    ),
+}
+# Capabilities measured only with a model named for them: `default` is no thinking model.
+NAMED_ONLY = frozenset({"thinking"})
+# How the key is sent: OpenAI's Authorization Bearer, or Anthropic's x-api-key header.
+AUTH_STYLES = ("bearer", "x-api-key")
+DEFAULT_AUTH = {"openai": "bearer", "anthropic": "x-api-key"}
 # Path suffixes of endpoints users paste instead of the base URL.
 _ENDPOINT_SUFFIXES = ("/chat/completions", "/completions", "/models", "/messages", "/responses")
 _NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+_DIALECT_KEYS = ("base_url", "auth", "models", "headers")
 
 
 class ConfigError(Exception):
@@ -35,45 +71,86 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class DialectConfig:
+    """How a provider speaks one dialect: where, with which auth style, which models."""
+
+    base_url: str
+    auth: str
+    # capability -> model id; "default" applies where a capability names none (except
+    # NAMED_ONLY ones), and an empty string switches a capability off (its cases skip).
+    models: dict[str, str] = field(default_factory=dict)
+    # Sent with every request of the dialect (a vendor's routing header, say). A value
+    # "$NAME" is read from the environment variable NAME and treated as a secret.
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def header_values(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The headers as sent: "$NAME" values read from the environment."""
+        environ = os.environ if environ is None else environ
+        return {
+            name: environ.get(value[1:], "") if value.startswith("$") else value
+            for name, value in self.headers.items()
+        }
+
+    def secret_header_values(self) -> list[str]:
+        """The values read from the environment: redacted like the key."""
+        sent = self.header_values()
+        return [sent[name] for name, value in self.headers.items() if value.startswith("$")]
+
+    def model_for(self, capability: str) -> str | None:
+        if capability in NAMED_ONLY:
+            return self.models.get(capability) or None
+        model = self.models.get(capability, self.models.get("default"))
+        return model or None
+
+
+@dataclass(frozen=True)
 class ProviderConfig:
-    """One provider to test. Holds the key's variable name, never the key."""
+    """One provider to test, with the dialects it offers. Holds the key's variable name,
+    never the key."""
 
     name: str
-    base_url: str
+    dialects: dict[str, DialectConfig]
     api_key_env: str | None = None
-    dialects: tuple[str, ...] = ("openai",)
-    # capability -> model id; "default" applies where a capability names none,
-    # and an empty string switches a capability off (its cases are skipped).
-    models: dict[str, str] = field(default_factory=dict)
     concurrency: int = 4
     timeout_s: float = 60.0
     max_tokens_total: int | None = None
     # Where fixtures/images is published for the provider to fetch (URL image cases).
     image_base_url: str | None = None
 
-    def model_for(self, capability: str) -> str | None:
-        model = self.models.get(capability, self.models.get("default"))
-        return model or None
+    def dialect(self, name: str) -> DialectConfig | None:
+        return self.dialects.get(name)
 
     def api_key(self) -> str | None:
         """The key from its environment variable (checked to be set at load time)."""
         return os.environ.get(self.api_key_env) if self.api_key_env else None
 
     def to_json(self) -> str:
-        data = asdict(self)
-        data["dialects"] = list(self.dialects)
-        return json.dumps(data, indent=2)
+        return json.dumps(asdict(self), indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> ProviderConfig:
         data = json.loads(text)
-        data["dialects"] = tuple(data["dialects"])
+        data["dialects"] = {name: DialectConfig(**d) for name, d in data["dialects"].items()}
         return cls(**data)
+
+
+def single(
+    name: str,
+    base_url: str,
+    *,
+    dialect: str = "openai",
+    models: dict[str, str] | None = None,
+    **values: Any,
+) -> ProviderConfig:
+    """A provider offering one dialect, its auth style the dialect's own."""
+    spoken = DialectConfig(base_url=base_url, auth=DEFAULT_AUTH[dialect], models=models or {})
+    return ProviderConfig(name=name, dialects={dialect: spoken}, **values)
 
 
 @dataclass(frozen=True)
 class Overrides:
-    """Values given as CLI flags; None means not given."""
+    """Values given as CLI flags; None means not given. ``dialect`` is the dialect the
+    flags describe (and, with a config file, the only one run)."""
 
     base_url: str | None = None
     model: str | None = None
@@ -82,6 +159,8 @@ class Overrides:
     timeout_s: float | None = None
     max_tokens_total: int | None = None
     image_base_url: str | None = None
+    dialect: str | None = None
+    auth: str | None = None
 
 
 def load_file(path: Path) -> dict[str, ProviderConfig]:
@@ -119,6 +198,12 @@ def resolve(
     ``config_path`` None means the default file if it exists.
     """
     environ = os.environ if environ is None else environ
+    if overrides.dialect is not None and overrides.dialect not in DIALECTS:
+        raise ConfigError(
+            f"--dialect {overrides.dialect}: not a dialect; choose from {', '.join(DIALECTS)}"
+        )
+    if overrides.auth is not None and overrides.auth not in AUTH_STYLES:
+        raise ConfigError(f"--auth {overrides.auth}: choose from {', '.join(AUTH_STYLES)}")
     if config_path is None and DEFAULT_CONFIG.exists():
         config_path = DEFAULT_CONFIG
     provider: ProviderConfig | None = None
@@ -144,67 +229,144 @@ def resolve(
             raise ConfigError("--model/--api-key-env need --base-url (or a config file)")
         return None
     if provider is None:
-        provider = ProviderConfig(name=_name_from_url(overrides.base_url or ""), base_url="")
+        provider = ProviderConfig(name=_name_from_url(overrides.base_url or ""), dialects={})
     provider = apply_overrides(provider, overrides)
     validate(provider, "command line" if config_path is None else str(config_path), environ)
     return provider
 
 
 def apply_overrides(provider: ProviderConfig, o: Overrides) -> ProviderConfig:
-    """The provider with every value given as a flag replacing the file's."""
+    """The provider with every value given as a flag replacing the file's. Flags about a
+    dialect (base URL, model, auth) apply to ``o.dialect``, else to the provider's only
+    dialect, else to openai; naming a dialect runs that one alone."""
     changes: dict[str, Any] = {}
-    if o.base_url is not None:
-        changes["base_url"] = o.base_url
-    if o.model is not None:
-        changes["models"] = {**provider.models, "default": o.model}
-    for name in ("api_key_env", "concurrency", "timeout_s", "max_tokens_total", "image_base_url"):
-        value = getattr(o, name)
+    dialects = dict(provider.dialects)
+    if o.auth and o.dialect is None and len(dialects) > 1:
+        raise ConfigError(
+            f"--auth: provider {provider.name} offers several dialects; "
+            "say which with --dialect (e.g. --dialect anthropic --auth bearer)"
+        )
+    name = o.dialect or (next(iter(dialects)) if len(dialects) == 1 else "openai")
+    if o.dialect is not None or o.base_url is not None or o.model or o.auth:
+        current = dialects.get(name)
+        if current is None:
+            if o.base_url is None:
+                raise ConfigError(
+                    f"provider {provider.name} offers no {name} dialect; give its --base-url"
+                )
+            current = DialectConfig(base_url=o.base_url, auth=DEFAULT_AUTH[name])
+        current = replace(
+            current,
+            base_url=o.base_url if o.base_url is not None else current.base_url,
+            auth=o.auth or current.auth,
+            models={**current.models, "default": o.model} if o.model else current.models,
+        )
+        dialects = {name: current} if o.dialect is not None else {**dialects, name: current}
+        changes["dialects"] = dialects
+    for key in ("api_key_env", "concurrency", "timeout_s", "max_tokens_total", "image_base_url"):
+        value = getattr(o, key)
         if value is not None:
-            changes[name] = value
+            changes[key] = value
     return replace(provider, **changes)
+
+
+_KINDS: dict[str, type | tuple[type, ...]] = {
+    "base_url": str,
+    "api_key_env": str,
+    "dialects": (list, dict),
+    "models": dict,
+    "concurrency": int,
+    "timeout_s": (int, float),
+    "max_tokens_total": int,
+    "image_base_url": str,
+    "auth": str,
+    "headers": dict,
+}
+
+
+def _check_types(table: dict[str, Any], where: str) -> None:
+    for key, kind in _KINDS.items():
+        value = table.get(key)
+        # bool is an int to Python, yet `concurrency = true` is a mistake.
+        if key in table and (isinstance(value, bool) or not isinstance(value, kind)):
+            raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__})")
+
+
+def _dialect_from_table(
+    name: str, table: Any, where: str, defaults: dict[str, Any]
+) -> DialectConfig:
+    if name not in DIALECTS:
+        raise ConfigError(
+            f"{where}: dialect {name!r} is not supported; supported: {', '.join(DIALECTS)}"
+        )
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: dialects.{name} must be a table")
+    unknown = sorted(set(table) - set(_DIALECT_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{where}: dialects.{name}: unknown key {unknown[0]!r}; known keys: {', '.join(_DIALECT_KEYS)}"
+        )
+    _check_types(table, f"{where}: dialects.{name}")
+    values = {**defaults, **table}
+    if "base_url" not in values:
+        raise ConfigError(f"{where}: dialects.{name}.base_url is missing")
+    models = values.get("models", {})
+    for capability, model in models.items():
+        if capability != "default" and capability not in DIALECT_CAPABILITIES[name]:
+            raise ConfigError(
+                f"{where}: models.{capability} is not a capability of {name}; "
+                f"use default or one of {', '.join(DIALECT_CAPABILITIES[name])}"
+            )
+        if not isinstance(model, str):
+            raise ConfigError(f"{where}: models.{capability} must be a string")
+    for header, value in values.get("headers", {}).items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: headers.{header} must be a string")
+    auth = values.get("auth", DEFAULT_AUTH[name])
+    if auth not in AUTH_STYLES:
+        raise ConfigError(
+            f"{where}: dialects.{name}.auth is {auth!r}; choose from {', '.join(AUTH_STYLES)}"
+        )
+    return DialectConfig(
+        base_url=values["base_url"],
+        auth=auth,
+        models=dict(models),
+        headers=dict(values.get("headers", {})),
+    )
 
 
 def _provider_from_table(name: str, table: Any, where: str) -> ProviderConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
-    known = {f for f in ProviderConfig.__dataclass_fields__ if f != "name"}
+    known = {"base_url", "models", *ProviderConfig.__dataclass_fields__} - {"name"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(
             f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}"
         )
-    if "base_url" not in table:
-        raise ConfigError(f"{where}: base_url is missing")
-    kinds: dict[str, type | tuple[type, ...]] = {
-        "base_url": str,
-        "api_key_env": str,
-        "dialects": list,
-        "models": dict,
-        "concurrency": int,
-        "timeout_s": (int, float),
-        "max_tokens_total": int,
-        "image_base_url": str,
-    }
-    for key, kind in kinds.items():
-        value = table.get(key)
-        # bool is an int to Python, yet `concurrency = true` is a mistake.
-        if key in table and (isinstance(value, bool) or not isinstance(value, kind)):
-            raise ConfigError(f"{where}: {key} has the wrong type ({type(value).__name__})")
-    models = table.get("models", {})
-    for capability, model in models.items():
-        if capability != "default" and capability not in CAPABILITIES:
+    _check_types(table, where)
+    # The short form: one base_url and models for every dialect listed (openai by default).
+    shared = {k: table[k] for k in ("base_url", "models") if k in table}
+    spoken = table.get("dialects", ["openai"])
+    if isinstance(spoken, list):
+        if "base_url" not in table:
+            raise ConfigError(f"{where}: base_url is missing")
+        if len(spoken) > 1 and "anthropic" in spoken:
+            # OpenAI base URLs end in /v1 and Anthropic ones do not: one URL cannot serve both.
             raise ConfigError(
-                f"{where}: models.{capability} is not a capability; "
-                f"use default or one of {', '.join(CAPABILITIES)}"
+                f"{where}: one base_url for several dialects; give each its own under "
+                f"[providers.{name}.dialects.<dialect>] (Anthropic's has no /v1)"
             )
-        if not isinstance(model, str):
-            raise ConfigError(f"{where}: models.{capability} must be a string")
-    values = dict(table)
-    if "dialects" in values:
-        values["dialects"] = tuple(values["dialects"])
+        tables: dict[str, Any] = {str(d): {} for d in spoken}
+    else:
+        tables = spoken
+    if not tables:
+        raise ConfigError(f"{where}: no dialect offered; list one under dialects")
+    dialects = {d: _dialect_from_table(d, t, where, shared) for d, t in tables.items()}
+    values = {k: v for k, v in table.items() if k not in ("base_url", "models", "dialects")}
     if "timeout_s" in values:
         values["timeout_s"] = float(values["timeout_s"])
-    return ProviderConfig(name=name, **values)
+    return ProviderConfig(name=name, dialects=dialects, **values)
 
 
 def validate(provider: ProviderConfig, where: str, environ: Mapping[str, str]) -> None:
@@ -213,14 +375,24 @@ def validate(provider: ProviderConfig, where: str, environ: Mapping[str, str]) -
         raise ConfigError(
             f"{where}: provider name {provider.name!r} may use only A-Z a-z 0-9 _ . + -"
         )
-    check_base_url(provider.base_url)
-    for dialect in provider.dialects:
-        if dialect not in DIALECTS:
+    if not provider.dialects:
+        raise ConfigError(f"{where}: no dialect offered")
+    for name, spoken in provider.dialects.items():
+        if name not in DIALECTS:
             raise ConfigError(
-                f"{where}: dialect {dialect!r} is not supported; supported: {', '.join(DIALECTS)}"
+                f"{where}: dialect {name!r} is not supported; supported: {', '.join(DIALECTS)}"
             )
-    if not provider.model_for("text"):
-        raise ConfigError(f"{where}: no model given; set models.default or pass --model")
+        check_base_url(spoken.base_url, name)
+        if not spoken.model_for("text"):
+            raise ConfigError(
+                f"{where}: no model given for {name}; set models.default or pass --model"
+            )
+        for header, value in spoken.headers.items():
+            if value.startswith("$") and not environ.get(value[1:]):
+                raise ConfigError(
+                    f"environment variable {value[1:]} is not set (it should hold the "
+                    f"{header} header of {provider.name}'s {name} dialect)"
+                )
     if provider.api_key_env is None:
         raise ConfigError(f"{where}: no key variable given; set api_key_env or pass --api-key-env")
     if not environ.get(provider.api_key_env):
@@ -243,7 +415,7 @@ def validate(provider: ProviderConfig, where: str, environ: Mapping[str, str]) -
             )
 
 
-def check_base_url(url: str) -> None:
+def check_base_url(url: str, dialect: str = "openai") -> None:
     """Raise a ConfigError with a hint for a base URL the official SDKs would not accept."""
     try:
         parts = urlsplit(url)
@@ -266,7 +438,15 @@ def check_base_url(url: str) -> None:
     if any(ch.isspace() for ch in url):
         raise ConfigError(f"base URL {url!r} contains white space")
     path = parts.path.rstrip("/")
-    for suffix in _ENDPOINT_SUFFIXES:
+    if dialect == "anthropic" and path.endswith("/v1"):
+        # Anthropic's SDKs and Claude Code append /v1/messages to the base URL themselves.
+        raise ConfigError(
+            f"base URL {url!r} ends in /v1; Anthropic clients take the URL without it "
+            f"(ANTHROPIC_BASE_URL={url.rstrip('/')[:-3]!r}) and append /v1/messages"
+        )
+    # An Anthropic base URL has no /v1: the endpoint is cut back to the host's path.
+    suffixes = [f"/v1{s}" for s in _ENDPOINT_SUFFIXES] if dialect == "anthropic" else []
+    for suffix in [*suffixes, *_ENDPOINT_SUFFIXES]:
         if path.endswith(suffix):
             base = url.rstrip("/")[: -len(suffix)]
             raise ConfigError(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 EXCERPT_CHARS = 1500
 # Provider JSON nested deeper than this is taken as not JSON. Python's parser gives
@@ -80,6 +83,21 @@ class Exchange:
     error: str | None = None
     # Why the suite stopped reading before the end (an answer far over its cap), if it did.
     cut: str | None = None
+    # What readers derived from the recorded bytes (a parsed stream, a reply): see ``derive``.
+    _derived: dict[str, tuple[tuple[int, int], Any]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def derive(self, name: str, compute: Callable[[Exchange], T]) -> T:
+        """``compute(self)``, computed once per name while the exchange stays as it is: a
+        stream read again after more events arrived (a cut reads it as it grows) is
+        computed again."""
+        size = (len(self.events), len(self.body))
+        cached = self._derived.get(name)
+        if cached is None or cached[0] != size:
+            cached = (size, compute(self))
+            self._derived[name] = cached
+        return cached[1]
 
     @property
     def content_type(self) -> str:
@@ -136,3 +154,22 @@ def clip(text: str, limit: int = EXCERPT_CHARS) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… [{len(text) - limit} more characters]"
+
+
+def events_excerpt(exchange: Exchange, around: int, span: int = 2) -> str:
+    """The recorded events around one, with arrival time, name and (bounded) data."""
+    start = max(0, around - span)
+    lines = [
+        f"[{start + k}] +{e.t * 1000:.0f} ms"
+        + (f" event: {e.event}" if e.event is not None else "")
+        + f" data: {clip(e.data, 300)}"
+        for k, e in enumerate(exchange.events[start : around + span + 1])
+    ]
+    return "\n".join(lines) if lines else exchange.excerpt()
+
+
+def summarize(where: list[int]) -> str:
+    """Where in a stream: 'event 3' or 'event 3 and 4 more'."""
+    if len(where) == 1:
+        return f"event {where[0]}"
+    return f"event {where[0]} and {len(where) - 1} more"

@@ -88,7 +88,8 @@ def junit_xml(results: dict[str, Any]) -> bytes:
     )
     properties = ET.SubElement(suite, "properties")
     _property(properties, "chatconform.provider", results["provider"]["name"])
-    _property(properties, "chatconform.base_url", results["provider"]["base_url"])
+    for name, spoken in results["provider"]["dialects"].items():
+        _property(properties, f"chatconform.{name}.base_url", spoken["base_url"])
     # A run cut short (Ctrl-C) says so, since its counts cover only the cases that ran.
     _property(properties, "chatconform.complete", str(results["complete"]).lower())
     suite.extend(_testcase(case) for case in cases)

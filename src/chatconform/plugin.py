@@ -7,12 +7,13 @@ pytest-xdist can run cases in parallel.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -20,13 +21,16 @@ from chatconform.budget import TokenLedger
 from chatconform.case import MARK, CaseInfo, CaseRecord, CaseStop
 from chatconform.client import Limits, RecordingClient
 from chatconform.config import ProviderConfig
+from chatconform.dialects.anthropic.probe import AnthropicProbe
+from chatconform.dialects.openai.probe import OpenAIProbe
 from chatconform.junit import write_junit
-from chatconform.probe import OpenAIProbe
+from chatconform.probe import Probe
 from chatconform.redaction import Redactor
 from chatconform.report import case_html, scorecard_html, verdict_cell_html, verdict_filter_html
 from chatconform.results import build_results, findings_text, verdict_reason, write_results
 from chatconform.verdict import Verdict
 
+P = TypeVar("P", bound=Probe)
 RECORD_KEY = pytest.StashKey[CaseRecord]()
 RESULT_PROPERTY = "chatconform_result"
 VERDICT_PROPERTY = "chatconform_verdict"
@@ -55,7 +59,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--cc-report-dir", metavar="DIR", help="write results.json for this run into DIR"
     )
     group.addoption(
-        "--cc-only", metavar="CAPS", help="comma-separated capabilities to run (text,streaming,...)"
+        "--cc-only",
+        metavar="CAPS",
+        help="comma-separated capabilities to run (text, or one dialect's: anthropic/text)",
     )
     group.addoption(
         "--cc-case",
@@ -94,6 +100,13 @@ def case_id(item: pytest.Item, info: CaseInfo) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     only = {c.strip() for c in (config.getoption("cc_only") or "").split(",") if c.strip()}
     patterns = config.getoption("cc_case")
+    provider_file = config.getoption("cc_provider")
+    # Cases of a dialect the provider does not offer are not part of its run at all.
+    offered = (
+        set(ProviderConfig.from_json(Path(provider_file).read_text()).dialects)
+        if provider_file
+        else None
+    )
     selected, deselected = [], []
     for item in items:
         info = case_info(item)
@@ -101,9 +114,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             selected.append(item)
             continue
         ident = case_id(item, info)
-        keep = (not only or info.capability in only) and (
-            not patterns
-            or any(fnmatch.fnmatchcase(ident, p) or ident.startswith(p) for p in patterns)
+        keep = (
+            (offered is None or info.dialect in offered)
+            and (not only or info.capability in only or f"{info.dialect}/{info.capability}" in only)
+            and (
+                not patterns
+                or any(fnmatch.fnmatchcase(ident, p) or ident.startswith(p) for p in patterns)
+            )
         )
         (selected if keep else deselected).append(item)
     if deselected:
@@ -123,26 +140,51 @@ def provider(pytestconfig: pytest.Config) -> ProviderConfig:
 
 @pytest.fixture(scope="session")
 def redactor(provider: ProviderConfig) -> Redactor:
-    """The provider's key redacted: in what the client records, and in each case's result."""
+    """The provider's key, and header values read from the environment, redacted: in what
+    the client records, and in each case's result."""
     key = provider.api_key()
-    return Redactor([key] if key else [])
+    headers = [v for d in provider.dialects.values() for v in d.secret_header_values()]
+    return Redactor([key, *headers] if key else headers)
+
+
+def auth_headers(auth: str, key: str | None) -> dict[str, str]:
+    """The key as the dialect's auth style sends it."""
+    if not key:
+        return {}
+    return {"x-api-key": key} if auth == "x-api-key" else {"authorization": f"Bearer {key}"}
+
+
+# Headers every request of a dialect carries, whatever the provider's config adds.
+DIALECT_HEADERS = {"anthropic": {"anthropic-version": "2023-06-01"}}
 
 
 @pytest.fixture(scope="session")
-def recording_client(provider: ProviderConfig, redactor: Redactor) -> Iterator[RecordingClient]:
+def recording_clients(
+    provider: ProviderConfig, redactor: Redactor
+) -> Iterator[dict[str, RecordingClient]]:
+    """One recording client per dialect the provider offers: its base URL, its auth."""
     key = provider.api_key()
     limits = Limits(
         connect_timeout_s=min(10.0, provider.timeout_s),
         read_timeout_s=provider.timeout_s,
         total_timeout_s=provider.timeout_s * 3,
     )
-    with RecordingClient(
-        provider.base_url,
-        headers={"authorization": f"Bearer {key}"} if key else {},
-        redactor=redactor,
-        limits=limits,
-    ) as client:
-        yield client
+    with contextlib.ExitStack() as stack:
+        yield {
+            name: stack.enter_context(
+                RecordingClient(
+                    spoken.base_url,
+                    headers={
+                        **DIALECT_HEADERS.get(name, {}),
+                        **spoken.header_values(),
+                        **auth_headers(spoken.auth, key),
+                    },
+                    redactor=redactor,
+                    limits=limits,
+                )
+            )
+            for name, spoken in provider.dialects.items()
+        }
 
 
 @pytest.fixture(scope="session")
@@ -174,18 +216,41 @@ def case(request: pytest.FixtureRequest) -> CaseRecord:
     return record
 
 
+def _probe(
+    kind: type[P],
+    case: CaseRecord,
+    clients: dict[str, RecordingClient],
+    provider: ProviderConfig,
+    ledger: TokenLedger | None,
+    calibrations: dict[str, str | None],
+) -> P:
+    if kind.dialect not in clients:
+        case.skip(f"{provider.name} does not offer the {kind.dialect} dialect")
+    return kind(clients[kind.dialect], provider, case, ledger, calibrations)
+
+
 @pytest.fixture
 def openai(
     case: CaseRecord,
-    recording_client: RecordingClient,
+    recording_clients: dict[str, RecordingClient],
     provider: ProviderConfig,
     ledger: TokenLedger | None,
     calibrations: dict[str, str | None],
 ) -> OpenAIProbe:
-    """Probes in the OpenAI dialect, recorded into the running case."""
-    if "openai" not in provider.dialects:
-        case.skip(f"{provider.name} does not offer the OpenAI dialect")
-    return OpenAIProbe(recording_client, provider, case, ledger, calibrations)
+    """Probes in the OpenAI Chat Completions dialect, recorded into the running case."""
+    return _probe(OpenAIProbe, case, recording_clients, provider, ledger, calibrations)
+
+
+@pytest.fixture
+def anthropic(
+    case: CaseRecord,
+    recording_clients: dict[str, RecordingClient],
+    provider: ProviderConfig,
+    ledger: TokenLedger | None,
+    calibrations: dict[str, str | None],
+) -> AnthropicProbe:
+    """Probes in the Anthropic Messages dialect, recorded into the running case."""
+    return _probe(AnthropicProbe, case, recording_clients, provider, ledger, calibrations)
 
 
 def _stopped(call: pytest.CallInfo[None]) -> tuple[Verdict | None, str]:

@@ -54,15 +54,16 @@ def scorecard_html(results: dict[str, Any]) -> str:
             f"{escape(status_label(status, refused.get(name, [])))}</td>{cells}</tr>"
         )
     head = "".join(f"<th>{v}</th>" for v in _VERDICT_COLUMNS)
-    models = ", ".join(
-        f"{escape(k)}: {escape(v or '(off)')}" for k, v in provider["models"].items()
+    spoken = "; ".join(
+        f"{escape(name)} at <code>{escape(d['base_url'])}</code> ({escape(d['auth'])}), models "
+        + ", ".join(f"{escape(k)}: {escape(v or '(off)')}" for k, v in d["models"].items())
+        for name, d in provider["dialects"].items()
     )
     parts = [
         STYLE,
         _headline_html(results),
         "<h2>Scorecard</h2>",
-        f"<p>Provider <b>{escape(provider['name'])}</b> at <code>{escape(provider['base_url'])}</code>"
-        f" · dialects {escape(', '.join(provider['dialects']))} · models {models}</p>",
+        f"<p>Provider <b>{escape(provider['name'])}</b> · {spoken}</p>",
         f"<p>Started {escape(results['started_at'])} · {results['duration_s']:.1f} s · "
         f"{usage['requests']} requests · {usage['prompt_tokens']} prompt + "
         f"{usage['completion_tokens']} completion tokens</p>",

@@ -10,10 +10,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from chatconform import __version__
-from chatconform.config import CAPABILITIES, ProviderConfig
+from chatconform.config import DIALECT_CAPABILITIES, ProviderConfig
 from chatconform.verdict import Verdict, capability_status
 
-SCHEMA_VERSION = 1
+# 2: scorecard rows keyed by dialect/capability; provider.dialects a table per dialect;
+# openai.response.* rules renamed openai.completion.*.
+SCHEMA_VERSION = 2
 RESULTS_FILE = "results.json"
 # Verdicts that judge the provider; a run with none of them concluded nothing,
 # whatever else it counted.
@@ -53,9 +55,11 @@ def build_results(
 ) -> dict[str, Any]:
     """The results.json document; ``complete`` is False for a run cut short (Ctrl-C)."""
     cases = sorted(cases, key=lambda c: c["id"])
-    by_capability: dict[str, list[str]] = {c: [] for c in CAPABILITIES}
+    by_capability: dict[str, list[str]] = {
+        f"{dialect}/{c}": [] for dialect in provider.dialects for c in DIALECT_CAPABILITIES[dialect]
+    }
     for entry in cases:
-        by_capability.setdefault(entry["capability"], []).append(entry["verdict"])
+        by_capability.setdefault(scorecard_key(entry), []).append(entry["verdict"])
     usage = Counter()
     for entry in cases:
         usage.update(entry.get("usage", {}))
@@ -65,9 +69,14 @@ def build_results(
         "tool": {"name": "chatconform", "version": __version__},
         "provider": {
             "name": provider.name,
-            "base_url": public_url(provider.base_url),
-            "dialects": list(provider.dialects),
-            "models": dict(provider.models),
+            "dialects": {
+                name: {
+                    "base_url": public_url(spoken.base_url),
+                    "auth": spoken.auth,
+                    "models": dict(spoken.models),
+                }
+                for name, spoken in provider.dialects.items()
+            },
         },
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started_at)),
         "duration_s": round(duration_s, 3),
@@ -76,7 +85,7 @@ def build_results(
         "summary": {
             "verdicts": {v.value: sum(c["verdict"] == v.value for c in cases) for v in Verdict},
             "capabilities": {
-                name: _status(name, verdicts, refused.get(name, []))
+                name: _status(name.partition("/")[2], verdicts, refused.get(name, []))
                 for name, verdicts in by_capability.items()
             },
             "capability_counts": {
@@ -86,6 +95,11 @@ def build_results(
         },
         "cases": cases,
     }
+
+
+def scorecard_key(case: dict[str, Any]) -> str:
+    """The scorecard row of a case: its dialect and capability, ``anthropic/text``."""
+    return f"{case['dialect']}/{case['capability']}"
 
 
 def _status(capability: str, verdicts: list[str], refused: list[str]) -> str:
@@ -104,7 +118,7 @@ def unsupported_features(cases: list[dict[str, Any]]) -> dict[str, list[str]]:
     for entry in cases:
         if entry["verdict"] == Verdict.UNSUPPORTED:
             feature = entry.get("optional") or entry["id"].split("/")[-1]
-            refused.setdefault(entry["capability"], set()).add(feature)
+            refused.setdefault(scorecard_key(entry), set()).add(feature)
     return {name: sorted(features) for name, features in sorted(refused.items())}
 
 
@@ -173,9 +187,10 @@ def findings_text(result: dict[str, Any]) -> str:
 def format_summary(results: dict[str, Any]) -> str:
     """The outcome line, per-capability status lines, then the deviations, for the terminal."""
     summary = results["summary"]
+    where = ", ".join(f"{n} {d['base_url']}" for n, d in results["provider"]["dialects"].items())
     lines = [
         f"outcome: {headline(results)}",
-        f"chatconform: {results['provider']['name']} ({results['provider']['base_url']}), "
+        f"chatconform: {results['provider']['name']} ({where}), "
         f"{len(results['cases'])} cases in {results['duration_s']:.1f} s, "
         f"{results['usage']['requests']} requests, "
         f"{results['usage']['prompt_tokens'] + results['usage']['completion_tokens']} tokens",
@@ -184,7 +199,7 @@ def format_summary(results: dict[str, Any]) -> str:
         counts = summary["capability_counts"].get(name, {})
         detail = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
         label = status_label(status, summary.get("unsupported_features", {}).get(name, []))
-        lines.append(f"  {name:<18} {label:<13} {detail}")
+        lines.append(f"  {name:<24} {label:<13} {detail}")
     deviations = Counter(
         (f["severity"], f["rule"], f["title"]) for c in results["cases"] for f in c["findings"]
     )

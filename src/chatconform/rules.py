@@ -8,7 +8,12 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
-CATALOG_PATH = Path(__file__).with_name("rules.toml")
+from chatconform.dialects import DIALECTS_DIR, NAMES
+
+
+def catalog_paths() -> list[Path]:
+    """Each dialect's rules.toml."""
+    return [DIALECTS_DIR / name / "rules.toml" for name in NAMES]
 
 
 class Severity(StrEnum):
@@ -29,18 +34,21 @@ class Rule:
 
 @cache
 def catalog() -> dict[str, Rule]:
-    """All rules, keyed by id, as written in rules.toml."""
-    data = tomllib.loads(CATALOG_PATH.read_text(encoding="utf-8"))
+    """All rules, keyed by id, as written in the dialects' rules.toml files."""
     rules = {}
-    for rule_id, entry in data.items():
-        rules[rule_id] = Rule(
-            id=rule_id,
-            title=entry["title"],
-            severity=Severity(entry["severity"]),
-            requirement=entry["requirement"],
-            source=entry["source"],
-            breaks=tuple(entry.get("breaks", ())),
-        )
+    for path in catalog_paths():
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        for rule_id, entry in data.items():
+            if not rule_id.startswith(f"{path.parent.name}."):
+                raise ValueError(f"{path}: rule {rule_id!r} is outside its dialect's namespace")
+            rules[rule_id] = Rule(
+                id=rule_id,
+                title=entry["title"],
+                severity=Severity(entry["severity"]),
+                requirement=entry["requirement"],
+                source=entry["source"],
+                breaks=tuple(entry.get("breaks", ())),
+            )
     return rules
 
 
@@ -48,4 +56,4 @@ def rule(rule_id: str) -> Rule:
     try:
         return catalog()[rule_id]
     except KeyError:
-        raise KeyError(f"rule {rule_id!r} is not in {CATALOG_PATH.name}") from None
+        raise KeyError(f"rule {rule_id!r} is in no dialect's rules.toml") from None

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from chatconform.judgements import ExpectedCall
 from chatconform.paths import FIXTURES_DIR
 from chatconform.prompts import Prompt, control_of
-from chatconform.tool_calls import ExpectedCall
 
 TOOLS_DIR = FIXTURES_DIR / "tools"
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chatconform.case import CaseRecord, case
-from chatconform.image_cases import (
+from chatconform.dialects.openai.image_cases import (
     VISION_GUIDE,
     ask,
     ask_one,
@@ -18,8 +18,8 @@ from chatconform.image_cases import (
     one_image,
     several_images,
 )
+from chatconform.dialects.openai.probe import OpenAIProbe
 from chatconform.images import data_url, picture, question
-from chatconform.probe import OpenAIProbe
 
 CAPABILITY = "base64_image"
 FORMATS = ("png", "jpeg", "webp", "gif")

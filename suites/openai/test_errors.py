@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from chatconform.case import CaseRecord, case
-from chatconform.checks import errors
-from chatconform.probe import INVALID_KEY, OpenAIProbe
+from chatconform.dialects.openai.checks import errors
+from chatconform.dialects.openai.probe import INVALID_KEY, OpenAIProbe
 from chatconform.prompts import prompt
 
 ERRORS = "https://platform.openai.com/docs/guides/error-codes#api-errors"

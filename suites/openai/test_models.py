@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from chatconform.case import CaseRecord, case
-from chatconform.checks import models
-from chatconform.config import CAPABILITIES
-from chatconform.probe import OpenAIProbe
+from chatconform.config import DIALECT_CAPABILITIES
+from chatconform.dialects.openai.checks import models
+from chatconform.dialects.openai.probe import OpenAIProbe
 
 LIST = "https://platform.openai.com/docs/api-reference/models/list"
 
@@ -32,7 +32,8 @@ def test_list_shape(openai: OpenAIProbe, case: CaseRecord) -> None:
     optional="GET /models",
 )
 def test_configured_listed(openai: OpenAIProbe, case: CaseRecord) -> None:
-    configured = sorted({m for c in CAPABILITIES if (m := openai.provider.model_for(c))})
+    spoken = openai.spoken
+    configured = sorted({m for c in DIALECT_CAPABILITIES["openai"] if (m := spoken.model_for(c))})
     exchange = openai.get("models")
     openai.expect_success(exchange, chat=False)
     case.add(models.configured_models_listed(exchange, configured), exchange)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from chatconform.case import CaseRecord, case
-from chatconform.checks import response, streaming, text
+from chatconform.dialects.openai.checks import completion, streaming, text
+from chatconform.dialects.openai.probe import OpenAIProbe, over_cap
+from chatconform.dialects.openai.stream import parse
 from chatconform.exchange import Exchange
-from chatconform.probe import OpenAIProbe, over_cap
 from chatconform.prompts import prompt
-from chatconform.stream import parse
 
 STREAM = "https://platform.openai.com/docs/api-reference/chat/create#chat-create-stream"
 CHUNK = "https://platform.openai.com/docs/api-reference/chat/streaming"
@@ -49,8 +49,8 @@ def test_chunks_valid(openai: OpenAIProbe, case: CaseRecord) -> None:
         streaming.chunk_object_is_chunk,
         # What clients tolerate is a should, at the place where the schema reports it.
         streaming.finish_reason_key_present,
-        response.optional_fields_not_null,
-        response.service_tier_official,
+        completion.optional_fields_not_null,
+        completion.service_tier_official,
     ):
         case.add(run(exchange), exchange)
 
@@ -64,8 +64,8 @@ def test_chunks_valid(openai: OpenAIProbe, case: CaseRecord) -> None:
 def test_chunk_identity(openai: OpenAIProbe, case: CaseRecord) -> None:
     exchange = _stream(openai)
     case.add(streaming.chunk_identity_constant(exchange), exchange)
-    case.add(response.created_in_seconds(exchange), exchange)
-    case.add(response.model_matches_request(exchange), exchange)
+    case.add(completion.created_in_seconds(exchange), exchange)
+    case.add(completion.model_matches_request(exchange), exchange)
 
 
 @case(
@@ -126,7 +126,7 @@ def test_include_usage(openai: OpenAIProbe, case: CaseRecord) -> None:
     usage_events = [i for i, c in stream.chunks if isinstance(c.get("usage"), dict)]
     if usage_events:
         case.add(
-            response.usage_total_consistent(
+            completion.usage_total_consistent(
                 stream.usage(), location=f"/events/{usage_events[-1]}/usage"
             ),
             exchange,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from chatconform.case import CaseRecord, Control, case
-from chatconform.checks import response as checks
-from chatconform.checks import text
-from chatconform.probe import OpenAIProbe, over_cap
+from chatconform.dialects.openai.checks import completion as checks
+from chatconform.dialects.openai.checks import text
+from chatconform.dialects.openai.probe import OpenAIProbe, over_cap
+from chatconform.dialects.openai.stream import parse
 from chatconform.prompts import Prompt, prompt
-from chatconform.stream import parse
 
 API = "https://platform.openai.com/docs/api-reference/chat/create"
 OBJECT = "https://platform.openai.com/docs/api-reference/chat/object"

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from chatconform.case import CaseRecord, case
-from chatconform.checks import tool_streams, tools
+from chatconform.dialects.openai.checks import tool_streams, tools
+from chatconform.dialects.openai.probe import OpenAIProbe
+from chatconform.dialects.openai.tool_calls import ToolCall, calls
 from chatconform.exchange import Exchange
 from chatconform.finding import Finding
-from chatconform.probe import OpenAIProbe
-from chatconform.tool_calls import ExpectedCall, ToolCall, calls
+from chatconform.judgements import ExpectedCall
 from chatconform.tool_probes import tool_probe
 
 GUIDE = "https://platform.openai.com/docs/guides/function-calling"

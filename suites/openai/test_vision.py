@@ -12,19 +12,18 @@ from typing import Any
 import pytest
 
 from chatconform.case import CaseRecord, case
-from chatconform.image_cases import (
+from chatconform.dialects.openai.image_cases import (
     VISION_GUIDE,
     ask,
     ask_one,
     earlier_turn,
     expect_refusal,
-    fixture_url,
-    missing_url,
     one_image,
     several_images,
 )
+from chatconform.dialects.openai.probe import OpenAIProbe
 from chatconform.images import picture, question
-from chatconform.probe import OpenAIProbe
+from chatconform.published import fixture_url, missing_url
 
 CAPABILITY = "vision"
 FORMATS = ("png", "jpeg", "webp", "gif")

@@ -1,0 +1,27 @@
+"""Checks of the Anthropic Messages dialect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chatconform.check import REGISTRY, Violation, check, expected
+from chatconform.finding import Finding
+
+__all__ = ["REGISTRY", "Violation", "check", "expected", "load_all"]
+
+
+def load_all() -> dict[str, Callable[..., list[Finding]]]:
+    """Import every check module so REGISTRY is complete."""
+    from chatconform import refusals  # noqa: F401
+    from chatconform.dialects.anthropic import claude_code  # noqa: F401
+    from chatconform.dialects.anthropic.checks import (  # noqa: F401
+        errors,
+        message,
+        models,
+        semantics,
+        streaming,
+        thinking,
+        tools,
+    )
+
+    return REGISTRY
