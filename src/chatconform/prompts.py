@@ -1,8 +1,8 @@
-"""Probe prompts, loaded from fixtures/prompts.toml (cases as data)."""
+"""Probe prompts, loaded from fixtures/prompts.toml (cases as data): chat messages,
+which each dialect encodes into its requests (dialects/<name>/requests.py)."""
 
 from __future__ import annotations
 
-import copy
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -19,10 +19,6 @@ class Prompt:
     # The plain version of a semantic probe: the same question without the feature
     # under test, answered the same way by any model that can answer at all.
     control: Prompt | None = None
-
-    def body(self, model: str, **params: Any) -> dict[str, Any]:
-        """A request body for this prompt (a fresh copy: cases may change it)."""
-        return {"model": model, "messages": copy.deepcopy(list(self.messages)), **params}
 
 
 @cache

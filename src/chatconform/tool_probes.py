@@ -1,8 +1,10 @@
-"""Tool-calling probes and tool definitions, loaded from fixtures/tools/ (cases as data)."""
+"""Tool-calling probes and tool definitions, loaded from fixtures/tools/ (cases as data).
+
+The definitions are written as function tools ({"type": "function", "function":
+{name, description, parameters}}); each dialect encodes them (dialects/<name>/requests.py)."""
 
 from __future__ import annotations
 
-import copy
 import json
 import tomllib
 from dataclasses import dataclass
@@ -33,23 +35,6 @@ class ToolProbe:
     result: dict[str, Any] | None = None
     # The plain version: the tool result given as text, no tools (see prompts.toml).
     control: Prompt | None = None
-
-    def definitions(self, *, strict: bool = False) -> list[dict[str, Any]]:
-        """The tool definitions, fresh copies; ``strict`` marks each function strict."""
-        definitions = [copy.deepcopy(tool(name)) for name in self.tools]
-        if strict:
-            for definition in definitions:
-                definition["function"]["strict"] = True
-        return definitions
-
-    def body(self, model: str, *, strict: bool = False, **params: Any) -> dict[str, Any]:
-        """A request body for this probe (a fresh copy: cases may change it)."""
-        return {
-            "model": model,
-            "messages": copy.deepcopy(list(self.messages)),
-            "tools": self.definitions(strict=strict),
-            **params,
-        }
 
 
 @cache

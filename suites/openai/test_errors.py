@@ -9,6 +9,7 @@ import pytest
 from chatconform.case import CaseRecord, case
 from chatconform.dialects.openai.checks import errors
 from chatconform.dialects.openai.probe import INVALID_KEY, OpenAIProbe
+from chatconform.dialects.openai.requests import chat_body
 from chatconform.prompts import prompt
 
 ERRORS = "https://platform.openai.com/docs/guides/error-codes#api-errors"
@@ -22,7 +23,7 @@ UNKNOWN_MODEL = "chatconform-no-such-model-0"
     source=ERRORS,
 )
 def test_invalid_key(openai: OpenAIProbe, case: CaseRecord) -> None:
-    body = prompt("arithmetic").body(openai.model("text"), max_tokens=16)
+    body = chat_body(prompt("arithmetic"), openai.model("text"), max_tokens=16)
     exchange = openai.chat(body, headers={"authorization": f"Bearer {INVALID_KEY}"})
     case.add(errors.invalid_key_refused(exchange), exchange)
     openai.check_error(exchange, (401,))
@@ -35,7 +36,7 @@ def test_invalid_key(openai: OpenAIProbe, case: CaseRecord) -> None:
     source=ERRORS,
 )
 def test_invalid_key_stream(openai: OpenAIProbe, case: CaseRecord) -> None:
-    body = prompt("arithmetic").body(openai.model("text"), max_tokens=16, stream=True)
+    body = chat_body(prompt("arithmetic"), openai.model("text"), max_tokens=16, stream=True)
     exchange = openai.chat(body, headers={"authorization": f"Bearer {INVALID_KEY}"})
     case.add(errors.invalid_key_refused(exchange), exchange)
     openai.check_error(exchange, (401,))
@@ -48,7 +49,7 @@ def test_invalid_key_stream(openai: OpenAIProbe, case: CaseRecord) -> None:
     source=ERRORS,
 )
 def test_missing_key(openai: OpenAIProbe, case: CaseRecord) -> None:
-    body = prompt("arithmetic").body(openai.model("text"), max_tokens=16)
+    body = chat_body(prompt("arithmetic"), openai.model("text"), max_tokens=16)
     exchange = openai.chat(body, headers={"authorization": None})
     case.add(errors.invalid_key_refused(exchange), exchange)
     openai.check_error(exchange, (401,))
@@ -61,7 +62,7 @@ def test_missing_key(openai: OpenAIProbe, case: CaseRecord) -> None:
     source=ERRORS,
 )
 def test_unknown_model(openai: OpenAIProbe, case: CaseRecord) -> None:
-    exchange = openai.chat(prompt("arithmetic").body(UNKNOWN_MODEL, max_tokens=16))
+    exchange = openai.chat(chat_body(prompt("arithmetic"), UNKNOWN_MODEL, max_tokens=16))
     case.add(errors.unknown_model_refused(exchange), exchange)
     openai.check_error(exchange, (404, 400))
 

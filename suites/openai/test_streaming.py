@@ -7,6 +7,7 @@ from typing import Any
 from chatconform.case import CaseRecord, case
 from chatconform.dialects.openai.checks import completion, streaming, text
 from chatconform.dialects.openai.probe import OpenAIProbe, over_cap
+from chatconform.dialects.openai.requests import chat_body
 from chatconform.dialects.openai.stream import parse
 from chatconform.exchange import Exchange
 from chatconform.prompts import prompt
@@ -16,8 +17,13 @@ CHUNK = "https://platform.openai.com/docs/api-reference/chat/streaming"
 
 
 def _stream(openai: OpenAIProbe, **params: Any) -> Exchange:
-    body = prompt("counting").body(
-        openai.model("streaming"), max_tokens=80, temperature=0, stream=True, **params
+    body = chat_body(
+        prompt("counting"),
+        openai.model("streaming"),
+        max_tokens=80,
+        temperature=0,
+        stream=True,
+        **params,
     )
     exchange = openai.chat(body)
     openai.expect_success(exchange)
@@ -140,7 +146,8 @@ def test_include_usage(openai: OpenAIProbe, case: CaseRecord) -> None:
     source="https://platform.openai.com/docs/api-reference/chat/create#chat-create-max_tokens",
 )
 def test_stream_max_tokens(openai: OpenAIProbe, case: CaseRecord) -> None:
-    body = prompt("counting").body(
+    body = chat_body(
+        prompt("counting"),
         openai.model("streaming"),
         max_tokens=5,
         temperature=0,
@@ -162,7 +169,7 @@ def test_matches_non_streamed(openai: OpenAIProbe, case: CaseRecord) -> None:
     def attempt() -> list:
         streamed = _stream(openai)
         plain = openai.chat(
-            prompt("counting").body(openai.model("streaming"), max_tokens=80, temperature=0)
+            chat_body(prompt("counting"), openai.model("streaming"), max_tokens=80, temperature=0)
         )
         openai.expect_success(plain)
         return case.tie(streaming.matches_non_streamed(streamed, plain), streamed)

@@ -6,6 +6,7 @@ from chatconform.case import CaseRecord, Control, case
 from chatconform.dialects.openai.checks import completion as checks
 from chatconform.dialects.openai.checks import text
 from chatconform.dialects.openai.probe import OpenAIProbe, over_cap
+from chatconform.dialects.openai.requests import chat_body
 from chatconform.dialects.openai.stream import parse
 from chatconform.prompts import Prompt, prompt
 
@@ -28,7 +29,7 @@ def _with_control(openai: OpenAIProbe, case: CaseRecord, p: Prompt, check) -> No
     """A semantic probe whose failure is claimed only if the model answers its plain version."""
     if p.control is None:
         raise ValueError(f"prompt {p.name!r} has no control in fixtures/prompts.toml")
-    body = p.body(openai.model("text"), max_tokens=16, temperature=0)
+    body = chat_body(p, openai.model("text"), max_tokens=16, temperature=0)
     _semantic(openai, case, body, check, p.accept, openai.control(p.control, "text"))
 
 
@@ -40,7 +41,7 @@ def _with_control(openai: OpenAIProbe, case: CaseRecord, p: Prompt, check) -> No
 )
 def test_basic_answer(openai: OpenAIProbe, case: CaseRecord) -> None:
     p = prompt("arithmetic")
-    body = p.body(openai.model("text"), max_tokens=16, temperature=0)
+    body = chat_body(p, openai.model("text"), max_tokens=16, temperature=0)
     # This case is the calibration of the others: it has no control of its own.
     _semantic(openai, case, body, text.answers_trivial_prompt, p.accept, None)
 
@@ -93,7 +94,7 @@ def test_content_parts(openai: OpenAIProbe, case: CaseRecord) -> None:
 )
 def test_sampling_params(openai: OpenAIProbe, case: CaseRecord) -> None:
     p = prompt("arithmetic")
-    body = p.body(openai.model("text"), max_tokens=16, temperature=0.2, top_p=0.9)
+    body = chat_body(p, openai.model("text"), max_tokens=16, temperature=0.2, top_p=0.9)
     # The plain version is the same prompt without the sampling parameters.
     control = openai.control(p, "text")
     _semantic(openai, case, body, text.answers_trivial_prompt, p.accept, control)
@@ -102,7 +103,7 @@ def test_sampling_params(openai: OpenAIProbe, case: CaseRecord) -> None:
 def _max_tokens_case(openai: OpenAIProbe, case: CaseRecord, param: str) -> None:
     # Streamed first, so that the suite counts what arrives and cuts a provider that
     # ignores the cap, instead of waiting (and paying) for a whole context of tokens.
-    body = prompt("counting").body(openai.model("text"), temperature=0, **{param: 5})
+    body = chat_body(prompt("counting"), openai.model("text"), temperature=0, **{param: 5})
     streamed = openai.chat({**body, "stream": True}, cut=over_cap(5))
     openai.expect_success(streamed)
     openai.check_stream(streamed)
@@ -142,7 +143,9 @@ AFTER_STOP = tuple(str(n) for n in range(6, 31))
 
 
 def _stop_case(openai: OpenAIProbe, case: CaseRecord, stop: str | list[str]) -> None:
-    body = prompt("counting").body(openai.model("text"), max_tokens=80, temperature=0, stop=stop)
+    body = chat_body(
+        prompt("counting"), openai.model("text"), max_tokens=80, temperature=0, stop=stop
+    )
     for n in range(1, case.max_attempts + 1):
         case.attempts = n
         exchange = openai.chat(body)
@@ -184,7 +187,9 @@ def test_stop_list(openai: OpenAIProbe, case: CaseRecord) -> None:
     optional="n",
 )
 def test_n_choices(openai: OpenAIProbe, case: CaseRecord) -> None:
-    body = prompt("arithmetic").body(openai.model("text"), max_tokens=16, temperature=0.7, n=2)
+    body = chat_body(
+        prompt("arithmetic"), openai.model("text"), max_tokens=16, temperature=0.7, n=2
+    )
     exchange = openai.chat(body)
     openai.expect_success(exchange)
     case.add(text.n_choices_honoured(exchange, 2), exchange)
@@ -197,7 +202,7 @@ def test_n_choices(openai: OpenAIProbe, case: CaseRecord) -> None:
     source="openai-openapi: CreateChatCompletionResponse",
 )
 def test_response_schema(openai: OpenAIProbe, case: CaseRecord) -> None:
-    body = prompt("arithmetic").body(openai.model("text"), max_tokens=16)
+    body = chat_body(prompt("arithmetic"), openai.model("text"), max_tokens=16)
     exchange = openai.chat(body)
     openai.expect_success(exchange)
     case.add(checks.response_matches_schema(exchange), exchange)
@@ -217,7 +222,7 @@ def test_response_schema(openai: OpenAIProbe, case: CaseRecord) -> None:
     source=f"{OBJECT}#chat/object-created",
 )
 def test_created_timestamp(openai: OpenAIProbe, case: CaseRecord) -> None:
-    exchange = openai.chat(prompt("arithmetic").body(openai.model("text"), max_tokens=16))
+    exchange = openai.chat(chat_body(prompt("arithmetic"), openai.model("text"), max_tokens=16))
     openai.expect_success(exchange)
     case.add(checks.created_in_seconds(exchange), exchange)
 
@@ -229,7 +234,7 @@ def test_created_timestamp(openai: OpenAIProbe, case: CaseRecord) -> None:
     source=f"{OBJECT}#chat/object-model",
 )
 def test_model_echo(openai: OpenAIProbe, case: CaseRecord) -> None:
-    exchange = openai.chat(prompt("arithmetic").body(openai.model("text"), max_tokens=16))
+    exchange = openai.chat(chat_body(prompt("arithmetic"), openai.model("text"), max_tokens=16))
     openai.expect_success(exchange)
     case.add(checks.model_matches_request(exchange), exchange)
 
@@ -241,7 +246,7 @@ def test_model_echo(openai: OpenAIProbe, case: CaseRecord) -> None:
     source=f"{OBJECT}#chat/object-usage",
 )
 def test_usage(openai: OpenAIProbe, case: CaseRecord) -> None:
-    exchange = openai.chat(prompt("arithmetic").body(openai.model("text"), max_tokens=16))
+    exchange = openai.chat(chat_body(prompt("arithmetic"), openai.model("text"), max_tokens=16))
     openai.expect_success(exchange)
     usage = (exchange.json_or_none() or {}).get("usage")
     case.add(checks.usage_present(exchange), exchange)

@@ -10,6 +10,7 @@ import pytest
 from chatconform.case import CaseRecord, case
 from chatconform.dialects.openai.checks import tool_streams, tools
 from chatconform.dialects.openai.probe import OpenAIProbe
+from chatconform.dialects.openai.requests import function_tools, tool_chat_body
 from chatconform.dialects.openai.tool_calls import ToolCall, calls
 from chatconform.exchange import Exchange
 from chatconform.finding import Finding
@@ -35,8 +36,8 @@ both_forms = pytest.mark.parametrize("stream", [False, True], ids=["plain", "str
 def _body(openai: OpenAIProbe, probe: str, stream: bool, **params: Any) -> dict[str, Any]:
     # Tool calls are core where the config names a model for tools, optional otherwise.
     openai.optional_unless_configured("tools")
-    body = tool_probe(probe).body(
-        openai.model("tools"), max_tokens=CALL_TOKENS, temperature=0, **params
+    body = tool_chat_body(
+        tool_probe(probe), openai.model("tools"), max_tokens=CALL_TOKENS, temperature=0, **params
     )
     return {**body, "stream": True} if stream else body
 
@@ -254,7 +255,7 @@ def test_round_trip(openai: OpenAIProbe, case: CaseRecord, stream: bool) -> None
 @both_forms
 def test_strict(openai: OpenAIProbe, case: CaseRecord, stream: bool) -> None:
     body = _body(openai, "weather", stream)
-    body["tools"] = tool_probe("weather").definitions(strict=True)
+    body["tools"] = function_tools(tool_probe("weather"), strict=True)
     _expect_calls(openai, case, body, tool_probe("weather").expect)
 
 

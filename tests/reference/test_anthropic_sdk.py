@@ -11,6 +11,7 @@ from typing import Any
 import anthropic
 import pytest
 
+from chatconform.dialects.openai.requests import function_tools
 from chatconform.images import picture, question
 from chatconform.paths import FIXTURES_DIR
 from chatconform.reference import ReferenceServer
@@ -42,7 +43,7 @@ def tools(probe: str) -> list[dict[str, Any]]:
             "description": d["function"]["description"],
             "input_schema": d["function"]["parameters"],
         }
-        for d in tool_probe(probe).definitions()
+        for d in function_tools(tool_probe(probe))
     ]
 
 

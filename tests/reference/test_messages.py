@@ -15,6 +15,7 @@ import httpx
 import pytest
 from reference_helpers import AUTH, MODEL, Api
 
+from chatconform.dialects.openai.requests import function_tools
 from chatconform.fixture_server import FixtureServer
 from chatconform.images import manifest, picture, question
 from chatconform.paths import FIXTURES_DIR
@@ -129,7 +130,7 @@ def anthropic_tools(probe: str) -> list[dict[str, Any]]:
             "description": d["function"]["description"],
             "input_schema": d["function"]["parameters"],
         }
-        for d in tool_probe(probe).definitions()
+        for d in function_tools(tool_probe(probe))
     ]
 
 

@@ -17,6 +17,7 @@ from tool_helpers import (
     streamed_arguments,
 )
 
+from chatconform.dialects.openai.requests import tool_chat_body
 from chatconform.reference.tools import fill
 from chatconform.tool_probes import tool, tool_probe
 
@@ -87,7 +88,7 @@ def test_a_tool_call_message_is_official_in_form(api: Api) -> None:
 
 
 def test_usage_counts_the_calls(api: Api) -> None:
-    body = tool_probe("weather").body("reference-1", max_tokens=150)
+    body = tool_chat_body(tool_probe("weather"), "reference-1", max_tokens=150)
     assert api.post(body).json()["usage"]["completion_tokens"] > 0
 
 
@@ -138,7 +139,7 @@ def test_streamed_calls_come_as_the_official_api_sends_them(api: Api) -> None:
 )
 def test_tool_choice_and_parallel_tool_calls(api: Api, params: dict, calls: list[str]) -> None:
     probe = "two_cities" if "parallel_tool_calls" in params else "weather"
-    body = tool_probe(probe).body("reference-1", max_tokens=150, **params)
+    body = tool_chat_body(tool_probe(probe), "reference-1", max_tokens=150, **params)
     body["tools"].append(tool("get_current_time"))
     made = api.post(body).json()["choices"][0]["message"].get("tool_calls") or []
     assert [c["function"]["name"] for c in made] == calls

@@ -8,12 +8,13 @@ from typing import Any
 
 from reference_helpers import Api
 
+from chatconform.dialects.openai.requests import function_tools, tool_chat_body
 from chatconform.tool_probes import tool_probe
 
 
 def ask(api: Api, probe: str, **params: Any) -> dict[str, Any]:
     """The non-streamed choice for a tool probe."""
-    body = tool_probe(probe).body("reference-1", **{"max_tokens": 150, **params})
+    body = tool_chat_body(tool_probe(probe), "reference-1", **{"max_tokens": 150, **params})
     response = api.post(body)
     assert response.status_code == 200, response.text
     return response.json()["choices"][0]
@@ -26,7 +27,7 @@ def message_calls(api: Api, probe: str, **params: Any) -> list[dict[str, Any]]:
 def stream_chunks(api: Api, probe: str, **params: Any) -> list[dict[str, Any]]:
     """The chunks of the streamed answer to a tool probe."""
     probed = tool_probe(probe)
-    return api.chunks(list(probed.messages), tools=probed.definitions(), max_tokens=150, **params)
+    return api.chunks(list(probed.messages), tools=function_tools(probed), max_tokens=150, **params)
 
 
 def stream_items(api: Api, probe: str, **params: Any) -> list[dict[str, Any]]:
@@ -67,7 +68,7 @@ def round_trip_answer(api: Api) -> str:
         {"role": "assistant", "content": None, "tool_calls": [call]},
         {"role": "tool", "tool_call_id": "call_1", "content": json.dumps(probe.result)},
     ]
-    response = api.chat(messages, tools=probe.definitions(), max_tokens=60)
+    response = api.chat(messages, tools=function_tools(probe), max_tokens=60)
     assert response.status_code == 200, response.text
     return response.json()["choices"][0]["message"]["content"]
 

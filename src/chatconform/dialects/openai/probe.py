@@ -10,6 +10,7 @@ from chatconform.dialects.openai.checks import errors as error_checks
 from chatconform.dialects.openai.checks import streaming as stream_checks
 from chatconform.dialects.openai.checks.text import answer_text
 from chatconform.dialects.openai.reply import read
+from chatconform.dialects.openai.requests import chat_body
 from chatconform.dialects.openai.stream import parse
 from chatconform.exchange import Exchange, clip
 from chatconform.finding import Finding, make_finding
@@ -35,7 +36,7 @@ class OpenAIProbe(Probe):
         self, plain: Prompt, model: str, max_tokens: int, *, deterministic: bool = True
     ) -> dict[str, Any]:
         sampling = {"temperature": 0} if deterministic else {}
-        return plain.body(model, max_tokens=max_tokens, **sampling)
+        return chat_body(plain, model, max_tokens=max_tokens, **sampling)
 
     def ask(self, body: dict[str, Any]) -> Exchange:
         return self.chat(body)
