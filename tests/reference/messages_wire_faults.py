@@ -287,6 +287,11 @@ WIRE_EFFECTS: Effects = {
         ["content_block_stop", "message_delta", "message_stop"],
         ["message_delta", "message_stop", "message_delta"],
     ),
+    "anthropic-delta-null-absent": (
+        observed(lambda api: sorted(api.events()[-2][1]["delta"])),
+        ["stop_reason", "stop_sequence"],
+        ["stop_reason"],
+    ),
     "anthropic-output-tokens-missing": (
         observed(
             lambda api: (api.events()[-2][1].get("usage"), api.message()["usage"]["output_tokens"])

@@ -132,6 +132,8 @@ def message_events(reply: Reply, faults: FaultSet) -> list[Event]:
     if not blocks:
         events.append(("ping", {"type": "ping"}))
     delta = {"stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence}
+    if "anthropic-delta-null-absent" in faults and delta["stop_sequence"] is None:
+        del delta["stop_sequence"]
     message_delta: dict[str, Any] = {"type": "message_delta", "delta": delta}
     if "anthropic-output-tokens-missing" not in faults:
         message_delta["usage"] = {"output_tokens": reply.output_tokens}

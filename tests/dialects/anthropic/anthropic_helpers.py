@@ -201,6 +201,7 @@ EVERY_STREAM_CHECK: dict[str, Callable[[Exchange], list[Finding]]] = {
     "anthropic.stream.message-start": streaming.message_start_complete,
     "anthropic.stream.input-tokens": streaming.input_tokens_reported,
     "anthropic.stream.output-tokens": streaming.output_tokens_reported,
+    "anthropic.stream.null-field-absent": streaming.delta_null_fields_present,
     "anthropic.stream.event-schema": streaming.events_match_schema,
     "anthropic.stream.error-event": streaming.no_error_event,
     "anthropic.stream.pseudo-streaming": streaming.delivered_incrementally,

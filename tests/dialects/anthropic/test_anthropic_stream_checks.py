@@ -126,6 +126,11 @@ FLAGGED: list[tuple[str, dict[str, Any] | None, list[tuple[str, str, str]]]] = [
         [("anthropic.stream.output-tokens", "must", "/events/15/data/usage/output_tokens")],
     ),
     (
+        "stream_delta_stop_sequence_absent.sse",
+        None,
+        [("anthropic.stream.null-field-absent", "should", "/events/15/data/delta")],
+    ),
+    (
         "stream_event_schema_wrong.sse",
         None,
         [("anthropic.stream.event-schema", "must", "/events/1/data/content_block/text")],

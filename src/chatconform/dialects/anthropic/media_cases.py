@@ -102,7 +102,13 @@ def ask(
         )
         if exchange.streamed:
             anthropic.check_stream(exchange)
-        case.media["answer"] = clip(anthropic.reply(exchange).text, ANSWER_CHARS)
+        reply = anthropic.reply(exchange)
+        if reply.tool_calls and not reply.text.strip():
+            # A model may ask for a tool (again) instead of answering: that says nothing
+            # about whether it saw what was shown.
+            names = ", ".join(sorted({c.name or "?" for c in reply.tool_calls}))
+            case.inconclusive(f"the model called a tool ({names}) instead of answering")
+        case.media["answer"] = clip(reply.text, ANSWER_CHARS)
         findings = seen(exchange, groups)
         if seen is semantics.image_delivered:
             findings += semantics.every_image_delivered(exchange, groups)

@@ -342,6 +342,25 @@ def input_tokens_reported(exchange: Exchange) -> Iterator[Violation]:
     )
 
 
+@check("anthropic.stream.null-field-absent")
+def delta_null_fields_present(exchange: Exchange) -> Iterator[Violation]:
+    """message_delta.delta sends stop_reason and stop_sequence, null when none (RawMessageDeltaEvent)."""
+    for i, event in parse(exchange).of_type(MESSAGE_DELTA):
+        delta = event.get("delta")
+        if not isinstance(delta, dict):
+            continue  # the event schema's to report
+        absent = [key for key in ("stop_reason", "stop_sequence") if key not in delta]
+        if absent:
+            yield Violation(
+                expected(
+                    "delta with stop_reason and stop_sequence (null when there is none)",
+                    f"no {' and no '.join(absent)} in the delta of event {i}",
+                ),
+                location=f"/events/{i}/data/delta",
+                evidence=events_excerpt(exchange, i),
+            )
+
+
 @check("anthropic.stream.output-tokens")
 def output_tokens_reported(
     exchange: Exchange, max_tokens: int | None = None
