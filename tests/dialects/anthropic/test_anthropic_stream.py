@@ -183,7 +183,7 @@ REQUEST = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(events=st.lists(EVENT, max_size=14), request=REQUEST)
 def test_reading_and_checking_any_event_list_never_raises(
     events: list[StreamEvent], request: dict[str, Any] | None
@@ -198,7 +198,7 @@ def test_reading_and_checking_any_event_list_never_raises(
             assert finding.message and finding.location.startswith("/events")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(payload=EVENT_OBJECT)
 def test_every_event_of_a_faithful_stream_may_be_replaced_by_garbage(payload: Any) -> None:
     events = payloads("stream_faithful_tool_use.sse")
