@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 from chatconform.case import REQUEST_CHARS, CaseInfo, CaseRecord
+from chatconform.config import single
 from chatconform.exchange import Exchange, RecordedRequest
 from chatconform.images import data_url, picture, thumbnail
-from chatconform.report import case_html
+from chatconform.report import render_report
+from chatconform.results import build_results
 from chatconform.verdict import Verdict
 
 HOSTILE = '<script>alert("x")</script>'
@@ -17,6 +19,11 @@ INFO = CaseInfo("openai/base64_image/data-url", "An image reaches the model", "r
 
 def result(record: CaseRecord) -> dict[str, Any]:
     return record.result(Verdict.PASS, "", 0.1, None)
+
+
+def case_html(case: dict[str, Any]) -> str:
+    """The report page of a run of that one case: the case is on it, folded or open."""
+    return render_report(build_results(single("p", "http://p.test/v1"), [case], 0, 1.0))
 
 
 def image_record(answer: str, thumb: str) -> CaseRecord:
@@ -54,7 +61,7 @@ def test_the_answer_is_escaped_and_only_inline_images_are_embedded() -> None:
 def test_media_is_in_results_only_for_cases_that_have_it() -> None:
     plain = CaseRecord(INFO, "openai/text/basic-answer")
     assert "media" not in result(plain)
-    assert "cc-media" not in case_html(result(plain))
+    assert '<div class="cc-media">' not in case_html(result(plain))
     with_media = result(image_record("Red.", "x"))
     assert json.loads(json.dumps(with_media))["media"]["answer"] == "Red."
 

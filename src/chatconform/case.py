@@ -83,6 +83,10 @@ class CaseRecord:
     attempts: int = 1
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # Per exchange (by index), the tokens its answer reported: for the provider profile.
+    exchange_usage: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # Per streamed exchange (by index), when its first content arrived: time to first token.
+    first_tokens: dict[int, float] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     # The optional feature under test; starts as the case declares it, and a case
     # whose parameters decide it (an image format) sets it before sending.
@@ -95,6 +99,24 @@ class CaseRecord:
     def add_exchange(self, exchange: Exchange) -> int:
         self.exchanges.append(exchange)
         return len(self.exchanges) - 1
+
+    def count_usage(self, exchange: Exchange, input_tokens: int, output_tokens: int) -> None:
+        """Add an answer's reported tokens to the case's, and remember them per exchange."""
+        self.prompt_tokens += input_tokens
+        self.completion_tokens += output_tokens
+        index = self._index(exchange)
+        if index is not None:
+            self.exchange_usage[index] = (input_tokens, output_tokens)
+
+    def first_token(self, exchange: Exchange, seconds: float) -> None:
+        """Note when a stream's first content arrived (time to first token)."""
+        self.note(
+            f"time to first token {seconds * 1000:.0f} ms; {len(exchange.events)} events "
+            f"in {exchange.elapsed_s * 1000:.0f} ms"
+        )
+        index = self._index(exchange)
+        if index is not None:
+            self.first_tokens[index] = seconds
 
     def add(self, findings: list[Finding], exchange: Exchange | None = None) -> list[Finding]:
         """Record findings, tied to the exchange that shows them (unless already tied)."""
@@ -200,12 +222,20 @@ class CaseRecord:
                 "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens,
             },
-            "exchanges": [_exchange_summary(e, key_env) for e in self.exchanges],
+            "exchanges": [
+                _exchange_summary(e, key_env, self.exchange_usage.get(i), self.first_tokens.get(i))
+                for i, e in enumerate(self.exchanges)
+            ],
             **({"media": self.media} if self.media else {}),
         }
 
 
-def _exchange_summary(exchange: Exchange, key_env: str | None) -> dict[str, Any]:
+def _exchange_summary(
+    exchange: Exchange,
+    key_env: str | None,
+    usage: tuple[int, int] | None,
+    first_token_s: float | None,
+) -> dict[str, Any]:
     return {
         # Bounded like every excerpt: a request can carry a 4 MB base64 image.
         "request": clip(exchange.request.curl(key_env), REQUEST_CHARS),
@@ -213,7 +243,10 @@ def _exchange_summary(exchange: Exchange, key_env: str | None) -> dict[str, Any]
         "content_type": exchange.content_type,
         "elapsed_s": round(exchange.elapsed_s, 3),
         "first_byte_s": None if exchange.first_byte_s is None else round(exchange.first_byte_s, 3),
+        "first_token_s": None if first_token_s is None else round(first_token_s, 3),
+        "streamed": exchange.streamed,
         "events": len(exchange.events),
+        "usage": None if usage is None else {"input_tokens": usage[0], "output_tokens": usage[1]},
         "attempts": exchange.attempts,
         "error": exchange.error,
         "response_excerpt": exchange.excerpt(),

@@ -116,6 +116,9 @@ class ProviderConfig:
     max_tokens_total: int | None = None
     # Where fixtures/images is published for the provider to fetch (URL image cases).
     image_base_url: str | None = None
+    # What the provider charges per million tokens (``input``, ``output``): for the
+    # report's estimated cost of the run. Empty when the config gives no prices.
+    prices: dict[str, float] = field(default_factory=dict)
 
     def dialect(self, name: str) -> DialectConfig | None:
         return self.dialects.get(name)
@@ -281,7 +284,9 @@ _KINDS: dict[str, type | tuple[type, ...]] = {
     "image_base_url": str,
     "auth": str,
     "headers": dict,
+    "prices": dict,
 }
+PRICE_KEYS = ("input", "output")
 
 
 def _check_types(table: dict[str, Any], where: str) -> None:
@@ -366,7 +371,30 @@ def _provider_from_table(name: str, table: Any, where: str) -> ProviderConfig:
     values = {k: v for k, v in table.items() if k not in ("base_url", "models", "dialects")}
     if "timeout_s" in values:
         values["timeout_s"] = float(values["timeout_s"])
+    if "prices" in values:
+        values["prices"] = _prices(values["prices"], where)
     return ProviderConfig(name=name, dialects=dialects, **values)
+
+
+def _prices(table: dict[str, Any], where: str) -> dict[str, float]:
+    unknown = sorted(set(table) - set(PRICE_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{where}: prices.{unknown[0]} is not a price; give input and output "
+            "(per million tokens)"
+        )
+    prices = {}
+    for key, value in table.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (math.isfinite(value) and value >= 0)
+        ):
+            raise ConfigError(
+                f"{where}: prices.{key} must be a number of currency units per million tokens"
+            )
+        prices[key] = float(value)
+    return prices
 
 
 def validate(provider: ProviderConfig, where: str, environ: Mapping[str, str]) -> None:

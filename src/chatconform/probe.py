@@ -214,8 +214,7 @@ class Probe(ABC):
         usage = self.reply(exchange).usage
         if usage is None:
             return
-        self.record.prompt_tokens += usage.input_tokens
-        self.record.completion_tokens += usage.output_tokens
+        self.record.count_usage(exchange, usage.input_tokens, usage.output_tokens)
         if self.ledger is not None:
             self.ledger.spend(usage.total)
 

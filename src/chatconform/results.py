@@ -11,7 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from chatconform import __version__
 from chatconform.config import DIALECT_CAPABILITIES, ProviderConfig
-from chatconform.verdict import Verdict, capability_status
+from chatconform.rules import catalog
+from chatconform.verdict import NOT_MEASURED, Verdict, capability_status
 
 # 2: scorecard rows keyed by dialect/capability; provider.dialects a table per dialect;
 # openai.response.* rules renamed openai.completion.*.
@@ -30,6 +31,37 @@ _HEADLINE = (
     (Verdict.UNSUPPORTED, "unsupported"),
     (Verdict.SKIPPED, "skipped"),
 )
+# Statuses of a scorecard row that conform: only should-deviations, if any.
+CONFORMING = frozenset({Verdict.PASS, Verdict.NON_STRICT})
+# Clients the rules' ``breaks`` lines name, as the headline says them: a manager knows
+# "openai-node", not "JSON.parse of a non-string".
+_CLIENTS = (
+    ("Claude Code", "Claude Code"),
+    ("anthropic-sdk-python", "anthropic-sdk-python"),
+    ("anthropic-sdk-typescript", "anthropic-sdk-typescript"),
+    ("openai-python", "openai-python"),
+    ("openai-node", "openai-node"),
+    ("OpenAI Agents SDK", "the OpenAI Agents SDK"),
+    ("Vercel AI SDK", "the Vercel AI SDK"),
+    ("LangChain", "LangChain"),
+    ("LlamaIndex", "LlamaIndex"),
+    ("LiteLLM", "LiteLLM"),
+    ("instructor", "instructor"),
+    ("async-openai", "async-openai"),
+    ("Open WebUI", "Open WebUI"),
+    ("LibreChat", "LibreChat"),
+    ("Cherry Studio", "Cherry Studio"),
+)
+# Measured rows that neither conform nor fail, as the headline says them.
+_NOT_CONFORMING = (
+    (Verdict.ERROR, "could not be judged (harness error)"),
+    (Verdict.INCONCLUSIVE, "inconclusive"),
+    (Verdict.UNSUPPORTED, "unsupported"),
+)
+# A breaks line that only says what a deviation spares names no broken client.
+_SPARES = "does not break"
+# How many broken clients the headline names before "and N other clients".
+_CLIENTS_NAMED = 4
 
 
 def public_url(url: str) -> str:
@@ -77,6 +109,7 @@ def build_results(
                 }
                 for name, spoken in provider.dialects.items()
             },
+            "prices": dict(provider.prices),
         },
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started_at)),
         "duration_s": round(duration_s, 3),
@@ -165,6 +198,95 @@ def headline(results: dict[str, Any]) -> str:
     return text
 
 
+def headline_sentence(results: dict[str, Any]) -> str:
+    """The run in one sentence a manager can quote: ``reference, 2026-12-02: 6 of 8
+    capabilities conform; openai/streaming fails (2 deviations that break openai-node and
+    the Vercel AI SDK)``. A run that judged nothing says so, with ``headline``'s counts."""
+    where = f"{results['provider']['name']}, {run_date(results)}: "
+    if not judged_count(results):
+        return where + headline(results)
+    statuses = results["summary"]["capabilities"]
+    names = _row_names(statuses)
+    measured = [k for k, status in statuses.items() if status != NOT_MEASURED]
+    conform = [k for k in measured if statuses[k] in CONFORMING]
+    lenient = [k for k in conform if statuses[k] == Verdict.NON_STRICT]
+    of = _plural(len(measured), "capability conforms", "capabilities conform")
+    text = f"{len(conform)} of {of}"
+    if lenient:
+        text += f", {len(lenient)} of them non-strict" if len(lenient) > 1 else " (1 non-strict)"
+    failing = [k for k in measured if statuses[k] == Verdict.FAIL]
+    if failing:
+        rules = failing_rules(results, failing)
+        text += f"; {_and([names[k] for k in failing])} fail{'s' if len(failing) == 1 else ''}"
+        text += f" ({_plural(len(rules), 'deviation', 'deviations')}"
+        clients = broken_clients(rules)
+        if clients:
+            text += f" that break{'s' if len(rules) == 1 else ''} {clients}"
+        text += ")"
+    for status, said in _NOT_CONFORMING:
+        rows = [names[k] for k in measured if statuses[k] == status]
+        if rows:
+            text += f"; {_and(rows)} {said}"
+    if not results.get("complete", True):
+        text += " (interrupted: partial results)"
+    return where + text
+
+
+def run_date(results: dict[str, Any]) -> str:
+    """The day the run started, ``2026-12-02`` (UTC), from ``started_at``."""
+    started = str(results.get("started_at", ""))
+    return started[:10] if len(started) >= 10 else "date unknown"
+
+
+def failing_rules(results: dict[str, Any], rows: list[str]) -> list[str]:
+    """The rules that fired in the cases of scorecard ``rows``, worst first: must before
+    should, then the one that fired in most cases."""
+    fired = Counter(
+        f["rule"] for c in results["cases"] if scorecard_key(c) in rows for f in c["findings"]
+    )
+    rules = catalog()
+    return sorted(
+        fired, key=lambda r: (r not in rules or rules[r].severity != "must", -fired[r], r)
+    )
+
+
+def broken_clients(rule_ids: list[str]) -> str:
+    """The clients the rules break, in the rules' order, named as a reader knows them:
+    ``openai-node, LangChain and the Vercel AI SDK``; "" if the catalog names none."""
+    rules = catalog()
+    named: dict[str, None] = {}
+    generic: dict[str, None] = {}
+    for rule in (rules[r] for r in rule_ids if r in rules):
+        for line in rule.breaks:
+            if line.startswith(_SPARES):
+                continue
+            found = sorted((line.find(name), said) for name, said in _CLIENTS if name in line)
+            named.update(dict.fromkeys(said for _, said in found))
+            if not found and line.startswith("every "):
+                generic[line.split(":")[0].split(" (")[0]] = None
+    clients = list(named or generic)
+    if len(clients) > _CLIENTS_NAMED:
+        others = len(clients) - _CLIENTS_NAMED + 1
+        return f"{', '.join(clients[: _CLIENTS_NAMED - 1])} and {others} other clients"
+    return _and(clients)
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
+def _row_names(statuses: dict[str, str]) -> dict[str, str]:
+    """Scorecard rows as the headline names them: the capability alone when every row
+    is of one dialect (``streaming``), else the whole key (``openai/streaming``)."""
+    dialects = {key.partition("/")[0] for key in statuses}
+    return {key: key.partition("/")[2] or key if len(dialects) == 1 else key for key in statuses}
+
+
 def verdict_reason(verdict: str, reason: str) -> str:
     """A verdict with why it was given, as a skip message reads: ``inconclusive: stalled``."""
     return f"{verdict}: {reason}" if reason else verdict
@@ -185,10 +307,12 @@ def findings_text(result: dict[str, Any]) -> str:
 
 
 def format_summary(results: dict[str, Any]) -> str:
-    """The outcome line, per-capability status lines, then the deviations, for the terminal."""
+    """The headline sentence, the outcome line (counts), per-capability status lines, then
+    the deviations, for the terminal."""
     summary = results["summary"]
     where = ", ".join(f"{n} {d['base_url']}" for n, d in results["provider"]["dialects"].items())
     lines = [
+        headline_sentence(results),
         f"outcome: {headline(results)}",
         f"chatconform: {results['provider']['name']} ({where}), "
         f"{len(results['cases'])} cases in {results['duration_s']:.1f} s, "
@@ -206,5 +330,5 @@ def format_summary(results: dict[str, Any]) -> str:
     if deviations:
         lines.append("deviations:")
         for (severity, rule, title), count in sorted(deviations.items()):
-            lines.append(f"  [{severity}] {rule}: {title} ({count} cases)")
+            lines.append(f"  [{severity}] {rule}: {title} ({_plural(count, 'case', 'cases')})")
     return "\n".join(lines)

@@ -116,10 +116,7 @@ class AnthropicProbe(Probe):
                 self.record.broken("the stream cannot be read as Messages events (see findings)")
         ttft = first_text_s(exchange)
         if ttft is not None:
-            self.record.note(
-                f"time to first token {ttft * 1000:.0f} ms; {len(exchange.events)} events "
-                f"in {exchange.elapsed_s * 1000:.0f} ms"
-            )
+            self.record.first_token(exchange, ttft)
 
 
 # In order: each assumes the ones before it held.

@@ -132,10 +132,7 @@ class OpenAIProbe(Probe):
                 self.record.broken("the stream cannot be read as chunks (see findings)")
         ttft = _first_content_s(exchange)
         if ttft is not None:
-            self.record.note(
-                f"time to first token {ttft * 1000:.0f} ms; {len(exchange.events)} events "
-                f"in {exchange.elapsed_s * 1000:.0f} ms"
-            )
+            self.record.first_token(exchange, ttft)
 
 
 # In order: each assumes the ones before it held (a body that is not an event stream has
