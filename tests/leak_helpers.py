@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import html
 from pathlib import Path
 
@@ -44,11 +45,15 @@ def leaks(secret: str, blobs: dict[str, bytes]) -> list[tuple[str, str]]:
 
 
 def outputs(directory: Path, *texts: str) -> dict[str, bytes]:
-    """Every file under ``directory`` (by relative path), and ``texts`` (stdout, stderr)."""
+    """Every file under ``directory`` (by relative path; a gzip file also decompressed),
+    and ``texts`` (stdout, stderr)."""
     found = {
         str(path.relative_to(directory)): path.read_bytes()
         for path in sorted(directory.rglob("*"))
         if path.is_file()
     }
+    for name, blob in list(found.items()):
+        if name.endswith(".gz"):
+            found[name.removesuffix(".gz")] = gzip.decompress(blob)
     found.update({f"text {i}": text.encode() for i, text in enumerate(texts)})
     return found

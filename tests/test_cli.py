@@ -171,9 +171,8 @@ def test_a_run_that_judged_nothing_says_so_everywhere_and_exits_0() -> None:
     junit = junit_counts(run_dir)
     assert junit == {"tests": str(cases), "failures": "0", "errors": "0", "skipped": str(cases)}
     page = (run_dir / "report.html").read_text()
-    assert (
-        f'<p class="cc-headline cc-nothing_judged">Nothing judged: {cases} inconclusive</p>' in page
-    )
+    assert 'cc-headline cc-nothing_judged">' in page
+    assert f"Nothing judged: {cases} inconclusive</h1>" in page
     assert "No deviations found" not in page
 
 

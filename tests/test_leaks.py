@@ -81,8 +81,6 @@ def test_text_assembled_from_pieces_is_redacted_in_every_output(
     result = pytester.runpytest_subprocess(
         f"--cc-provider={provider}",
         f"--cc-report-dir={out}",
-        f"--html={out / 'report.html'}",
-        "--self-contained-html",
         "-rs",
         "-p",
         "no:cacheprovider",

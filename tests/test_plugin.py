@@ -1,18 +1,17 @@
-"""The pytest plugin: verdicts become pytest outcomes, results.json and junit.xml, also
-under xdist, and the HTML report shows verdicts."""
+"""The pytest plugin: verdicts become pytest outcomes, results.json, junit.xml, the report
+and the wire archive, also under xdist."""
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from chatconform import archive
 from chatconform.config import single
-from chatconform.verdict import Verdict
+from chatconform.html_page import case_anchor
 
 pytest_plugins = ["pytester"]
 
@@ -90,6 +89,9 @@ def test_verdicts_drive_outcomes_and_results(pytester: pytest.Pytester, workers:
         "openai/errors/param[a]": "pass",
         "openai/errors/param[b]": "pass",
     }
+    # Each worker's part of the wire archive is joined into one, every case in it.
+    recorded = archive.load(pytester.path / "out" / archive.ARCHIVE_FILE)
+    assert sorted(recorded.cases) == sorted(verdicts)
     outcomes = result.parseoutcomes()
     # Only judged cases pass; error fails; what could not be judged is skipped.
     assert outcomes["failed"] == 2 and outcomes["skipped"] == 3 and outcomes["passed"] == 4
@@ -134,48 +136,19 @@ def test_a_run_that_judged_nothing_does_not_fail_pytest(pytester: pytest.Pyteste
     assert result.ret == 0
 
 
-def html_rows(page: str) -> dict[str, tuple[str, str]]:
-    """The HTML report's rows as rendered by pytest-html: test -> (outcome, verdict cell)."""
-    blob = re.search(r'data-jsonblob="([^"]*)"', page)
-    assert blob is not None
-    data = json.loads(html.unescape(blob.group(1)))
-    rows = {}
-    for tests in data["tests"].values():
-        for test in tests:
-            verdict = next(c for c in test["resultsTableRow"] if "cc-verdict" in c)
-            rows[test["testId"].split("::")[-1]] = (test["result"], verdict)
-    return rows
-
-
-def test_the_html_report_shows_verdicts(pytester: pytest.Pytester) -> None:
-    run(pytester, "--html=out/report.html", "--self-contained-html")
-    page = (pytester.path / "out" / "report.html").read_text()
-    rows = html_rows(page)
-    assert rows["test_limited"] == (
-        "Skipped",
-        '<td class="col-verdict cc-verdict cc-inconclusive">inconclusive</td>',
-    )
-    assert {name: outcome for name, (outcome, _) in rows.items()} == {
-        "test_clean": "Passed",
-        "test_broken": "Failed",
-        "test_tolerated": "Passed",
-        "test_refused": "Skipped",
-        "test_limited": "Skipped",
-        "test_crashes": "Failed",
-        "test_not_configured": "Skipped",
-        "test_param[a]": "Passed",
-        "test_param[b]": "Passed",
-    }
-    # An error is failed for pytest, and told apart from a fail by its verdict cell.
-    assert rows["test_crashes"][1] == '<td class="col-verdict cc-verdict cc-error">error</td>'
-    assert rows["test_broken"][1] == '<td class="col-verdict cc-verdict cc-fail">fail</td>'
-    headline = "1 harness error, 1 failed, 1 non-strict, 3 passed, 1 inconclusive, 1 unsupported, 1 skipped"
-    assert f'<p class="cc-headline cc-error">{headline}</p>' in page
-    # The verdict filter: one checkbox per verdict, each hiding rows by their verdict cell.
-    for verdict in Verdict:
-        assert f'id="cc-show-{verdict}" checked>' in page
-        assert f"body:has(#cc-show-{verdict}:not(:checked)) #results-table" in page
-    assert '<th class="sortable" data-column-type="verdict">Verdict</th>' in page
+def test_the_run_writes_its_report_and_its_wire_archive(pytester: pytest.Pytester) -> None:
+    _, results = run(pytester)
+    out = pytester.path / "out"
+    page = (out / "report.html").read_text()
+    for entry in results["cases"]:
+        assert f'id="{case_anchor(entry["id"])}"' in page
+    assert "cc-headline" in page
+    # Every case is in the archive, with what it sent; the workers' parts are gone.
+    recorded = archive.load(out / archive.ARCHIVE_FILE)
+    assert sorted(recorded.cases) == sorted(c["id"] for c in results["cases"])
+    assert recorded.header["attempts"] == 2
+    assert recorded.header["provider"]["name"] == "p"
+    assert not list(out.glob(".exchanges-*"))
 
 
 def test_a_failing_case_shows_its_findings_not_a_traceback(pytester: pytest.Pytester) -> None:
@@ -198,7 +171,7 @@ def test_results_contract(pytester: pytest.Pytester) -> None:
     _, results = run(pytester)
     assert results["schema_version"] == 2
     assert results["tool"]["name"] == "chatconform"
-    assert set(results["provider"]) == {"name", "dialects"}
+    assert set(results["provider"]) == {"name", "dialects", "prices"}
     assert set(results["provider"]["dialects"]["openai"]) == {"base_url", "auth", "models"}
     assert set(results["summary"]["capabilities"]) >= {"openai/text", "openai/streaming"}
     assert set(results["usage"]) == {"requests", "prompt_tokens", "completion_tokens"}

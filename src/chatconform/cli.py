@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from chatconform import __version__
+from chatconform import __version__, baseline, compare, diff, trend
 from chatconform.config import (
     AUTH_STYLES,
     CAPABILITIES,
@@ -131,6 +131,19 @@ def _parser() -> argparse.ArgumentParser:
         f"choose from {','.join(FAILABLE)})",
     )
     run.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="accepted deviations (from `chatconform baseline`) or an earlier results.json: "
+        "exit 1 only for regressions against it, instead of --fail-on",
+    )
+    run.add_argument(
+        "--summary-md",
+        type=Path,
+        metavar="FILE",
+        help="append a markdown summary to FILE (e.g. $GITHUB_STEP_SUMMARY)",
+    )
+    run.add_argument(
         "--reports",
         type=Path,
         default=Path("reports"),
@@ -168,11 +181,34 @@ def _parser() -> argparse.ArgumentParser:
     faults = commands.add_parser("faults", help="list the reference provider's fault catalog")
     faults.set_defaults(func=cmd_faults)
 
+    rejudge = commands.add_parser(
+        "rejudge",
+        help="judge a run again offline, from its wire archive, with this version's rules",
+    )
+    rejudge.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run directory")
+    rejudge.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="NEW_DIR",
+        help="where the new results and report go (default RUN_DIR/rejudged)",
+    )
+    rejudge.add_argument(
+        "--fail-on",
+        metavar="VERDICTS",
+        default=FAIL_ON_DEFAULT,
+        help=f"as for run (default {FAIL_ON_DEFAULT})",
+    )
+    rejudge.set_defaults(func=cmd_rejudge)
+
     rules = commands.add_parser("rules", help="list every rule with its severity and requirement")
     rules.add_argument(
         "--verbose", "-v", action="store_true", help="also show requirement, source, check"
     )
     rules.set_defaults(func=cmd_rules)
+
+    for module in (baseline, diff, compare, trend):
+        module.add_parser(commands)
     return parser
 
 
@@ -187,6 +223,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     fail_on = _fail_on(args.fail_on)
     if args.attempts < 1:
         raise UsageError("--attempts must be at least 1")
+    try:
+        # Read before the run: a baseline that cannot be used costs no request.
+        accepted = None if args.baseline is None else baseline.load_baseline(args.baseline)
+    except baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
     overrides = Overrides(
         base_url=args.base_url,
         model=args.model,
@@ -211,7 +252,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         provider_file = run_dir / "provider.json"
         provider_file.write_text(provider.to_json(), encoding="utf-8")
         code = _pytest(provider, run_dir, provider_file, only, args.case, args.attempts)
-    return _finish(run_dir, code, fail_on)
+    return _finish(run_dir, code, fail_on, accepted, args.summary_md)
 
 
 def _capabilities(value: str | None) -> list[str]:
@@ -398,6 +439,7 @@ def _pytest(
     only: list[str],
     cases: list[str],
     attempts: int,
+    replay: Path | None = None,
 ) -> int:
     import pytest
 
@@ -407,8 +449,6 @@ def _pytest(
         f"--cc-provider={provider_file}",
         f"--cc-report-dir={run_dir}",
         f"--cc-attempts={attempts}",
-        f"--html={run_dir / 'report.html'}",
-        "--self-contained-html",
         "-q",
         "--no-header",
         "--tb=short",
@@ -426,13 +466,25 @@ def _pytest(
     if only:
         args.append(f"--cc-only={','.join(only)}")
     args += [f"--cc-case={c}" for c in cases]
-    if provider.concurrency > 1:
-        args += ["-n", str(provider.concurrency)]
+    workers = provider.concurrency
+    if replay is not None:
+        args.append(f"--cc-replay={replay}")
+        # Offline, cases wait on nothing: more processes than cores only cost start-up.
+        workers = min(workers, os.cpu_count() or 1)
+    if workers > 1:
+        args += ["-n", str(workers)]
     return int(pytest.main(args))
 
 
-def _finish(run_dir: Path, code: int, fail_on: frozenset[str]) -> int:
-    """The exit code, from the verdicts in results.json and ``--fail-on``."""
+def _finish(
+    run_dir: Path,
+    code: int,
+    fail_on: frozenset[str],
+    accepted: baseline.Baseline | None = None,
+    summary_md: Path | None = None,
+) -> int:
+    """The exit code: from the verdicts in results.json and ``--fail-on``, or, against a
+    baseline, from whether the run regressed."""
     results_file = run_dir / RESULTS_FILE
     if code == PYTEST_INTERRUPTED:
         partial = f"; partial results in {results_file}" if results_file.exists() else ""
@@ -452,6 +504,12 @@ def _finish(run_dir: Path, code: int, fail_on: frozenset[str]) -> int:
     print(format_summary(results))
     print(f"report: {run_dir / 'report.html'}")
     print(f"results: {results_file}")
+    changes = None if accepted is None else diff.diff_runs(accepted, results)
+    if summary_md is not None:
+        try:
+            baseline.write_output(summary_md, diff.markdown(changes, results), append=True)
+        except baseline.BaselineError as exc:
+            print(f"chatconform: error: {exc}", file=sys.stderr)
     counts = verdict_counts(results)
     if code == 1 and not counts[Verdict.FAIL] and not counts[Verdict.ERROR]:
         # pytest failed something that is no case (a fixture's teardown, say): the
@@ -461,6 +519,15 @@ def _finish(run_dir: Path, code: int, fail_on: frozenset[str]) -> int:
             file=sys.stderr,
         )
         counts[Verdict.ERROR] += 1
+        if changes is not None:
+            return EXIT_FAILED
+    if changes is not None:
+        print()
+        print(diff.format_text(changes))
+        if not changes.regressed:
+            return EXIT_OK
+        print("exit code 1: regressions against the baseline")
+        return EXIT_FAILED
     hits = [f"{counts[v]} {v}" for v in FAILABLE if v in fail_on and counts[v]]
     if not hits:
         return EXIT_OK
@@ -468,6 +535,78 @@ def _finish(run_dir: Path, code: int, fail_on: frozenset[str]) -> int:
         f"exit code 1: {', '.join(hits)} (--fail-on {','.join(v for v in FAILABLE if v in fail_on)})"
     )
     return EXIT_FAILED
+
+
+def cmd_rejudge(args: argparse.Namespace) -> int:
+    """Run every case again on the run's wire archive: this version's requests, checks and
+    rules over the recorded answers, no request sent."""
+    import json
+
+    from chatconform import archive
+    from chatconform.junit import write_junit
+    from chatconform.report import write_report
+    from chatconform.results import write_results
+
+    fail_on = _fail_on(args.fail_on)
+    source = args.run_dir
+    try:
+        recorded = archive.load(source / archive.ARCHIVE_FILE)
+        provider = ProviderConfig.from_json(json.dumps(recorded.header["provider"]))
+    except archive.ArchiveError as exc:
+        raise UsageError(str(exc)) from None
+    except (KeyError, TypeError, ValueError):
+        raise UsageError(f"{source}: the archive's header does not describe a provider") from None
+    target = args.output or source / "rejudged"
+    if target.resolve() == source.resolve():
+        raise UsageError("-o must name another directory than the run's own")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {target}: {exc.strerror}") from None
+    provider_file = target / "provider.json"
+    provider_file.write_text(provider.to_json(), encoding="utf-8")
+    print(
+        f"chatconform: judging {len(recorded.cases)} recorded cases of {provider.name} "
+        f"({recorded.header.get('started_at', 'unknown date')}, chatconform "
+        f"{recorded.header.get('tool_version', '?')}) offline with chatconform {__version__}"
+    )
+    attempts = recorded.header.get("attempts", 2)
+    code = _pytest(
+        provider, target, provider_file, [], [], attempts, replay=source / archive.ARCHIVE_FILE
+    )
+    results_file = target / RESULTS_FILE
+    if results_file.exists():
+        results = json.loads(results_file.read_text(encoding="utf-8"))
+        original = _original_results(source)
+        # The evidence is as old as the run: so is the report's date.
+        results["started_at"] = recorded.header.get("started_at", results["started_at"])
+        if original is not None:
+            results["duration_s"] = original.get("duration_s", results["duration_s"])
+        results["rejudged"] = {
+            "from": str(source),
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "recorded_with": recorded.header.get("tool_version"),
+        }
+        write_results(target, results)
+        write_junit(target, results)
+        write_report(target, results)
+        judged = {c["id"] for c in results["cases"]}
+        missing = sorted(set(recorded.cases) - judged)
+        if missing:
+            print(
+                f"chatconform: {len(missing)} recorded cases are not in this version's suites "
+                f"(e.g. {missing[0]}): not judged"
+            )
+    return _finish(target, code, fail_on)
+
+
+def _original_results(run_dir: Path) -> dict | None:
+    import json
+
+    try:
+        return json.loads((run_dir / RESULTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

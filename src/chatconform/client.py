@@ -9,7 +9,7 @@ import json as jsonlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -42,6 +42,9 @@ class RecordingClient:
     Secrets are redacted here, once, before anything is stored. Transport
     failures are recorded on the exchange (``error``), never raised.
     """
+
+    # Whether requests go nowhere (a replay of a run's archive): see chatconform.replay.
+    offline: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -142,7 +145,7 @@ class RecordingClient:
         stream: bool,
         cut: Cut | None = None,
     ) -> Exchange:
-        exchange = Exchange(request=recorded, streamed=stream)
+        exchange = Exchange(request=recorded, streamed=stream, sent_at=time.time())
         limits = self.limits
         started = time.monotonic()
         deadline = started + limits.total_timeout_s

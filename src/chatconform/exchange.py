@@ -78,6 +78,9 @@ class Exchange:
     unterminated_tail: str = ""
     elapsed_s: float = 0.0
     first_byte_s: float | None = None
+    # Wall-clock time the request was sent (Unix seconds): "now" for checks of timestamps,
+    # so that a run judged again later judges them as of when it was sent.
+    sent_at: float | None = None
     attempts: int = 1
     # Transport failure (timeout, refused connection, stalled stream), if any.
     error: str | None = None

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from chatconform import archive
 from chatconform.budget import TokenLedger
 from chatconform.case import MARK, CaseInfo, CaseRecord, CaseStop
 from chatconform.client import Limits, RecordingClient
@@ -26,16 +27,16 @@ from chatconform.dialects.openai.probe import OpenAIProbe
 from chatconform.junit import write_junit
 from chatconform.probe import Probe
 from chatconform.redaction import Redactor
-from chatconform.report import case_html, scorecard_html, verdict_cell_html, verdict_filter_html
+from chatconform.replay import ReplayClient
 from chatconform.results import build_results, findings_text, verdict_reason, write_results
 from chatconform.verdict import Verdict
 
 P = TypeVar("P", bound=Probe)
 RECORD_KEY = pytest.StashKey[CaseRecord]()
+ARCHIVE_KEY = pytest.StashKey[archive.Archive]()
 RESULT_PROPERTY = "chatconform_result"
-VERDICT_PROPERTY = "chatconform_verdict"
-# The pytest outcome of each verdict, which pytest's exit code, its terminal and
-# pytest-html count: only a judged case passes; one that could not be judged is
+# The pytest outcome of each verdict, which pytest's exit code and its terminal
+# count: only a judged case passes; one that could not be judged is
 # skipped, its verdict leading the reason ("inconclusive: stream stalled").
 OUTCOMES = {
     Verdict.PASS: "passed",
@@ -71,6 +72,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="case id or glob to run (openai/text/*); repeatable",
     )
     group.addoption(
+        "--cc-replay",
+        metavar="ARCHIVE",
+        help="answer every request from this wire archive (exchanges.jsonl.gz) and send none",
+    )
+    group.addoption(
         "--cc-attempts",
         metavar="K",
         type=int,
@@ -85,6 +91,16 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("cc_report_dir") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(ResultsCollector(config), "chatconform-results")
+
+
+def replayed(config: pytest.Config) -> archive.Archive | None:
+    """The archive a re-judged run answers from (read once per process), or None."""
+    path = config.getoption("cc_replay")
+    if not path:
+        return None
+    if ARCHIVE_KEY not in config.stash:
+        config.stash[ARCHIVE_KEY] = archive.load(Path(path))
+    return config.stash[ARCHIVE_KEY]
 
 
 def case_info(item: pytest.Item) -> CaseInfo | None:
@@ -107,6 +123,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if provider_file
         else None
     )
+    recorded = replayed(config)
     selected, deselected = [], []
     for item in items:
         info = case_info(item)
@@ -116,6 +133,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ident = case_id(item, info)
         keep = (
             (offered is None or info.dialect in offered)
+            # Offline, only what the run recorded can be judged.
+            and (recorded is None or ident in recorded.cases)
             and (not only or info.capability in only or f"{info.dialect}/{info.capability}" in only)
             and (
                 not patterns
@@ -160,15 +179,23 @@ DIALECT_HEADERS = {"anthropic": {"anthropic-version": "2023-06-01"}}
 
 @pytest.fixture(scope="session")
 def recording_clients(
-    provider: ProviderConfig, redactor: Redactor
-) -> Iterator[dict[str, RecordingClient]]:
-    """One recording client per dialect the provider offers: its base URL, its auth."""
+    pytestconfig: pytest.Config, provider: ProviderConfig, redactor: Redactor
+) -> Iterator[dict[str, RecordingClient | ReplayClient]]:
+    """One recording client per dialect the provider offers: its base URL, its auth. When
+    re-judging, clients that answer from the run's wire archive instead."""
     key = provider.api_key()
     limits = Limits(
         connect_timeout_s=min(10.0, provider.timeout_s),
         read_timeout_s=provider.timeout_s,
         total_timeout_s=provider.timeout_s * 3,
     )
+    recorded = replayed(pytestconfig)
+    if recorded is not None:
+        yield {
+            name: ReplayClient(recorded, spoken.base_url, redactor=redactor, limits=limits)
+            for name, spoken in provider.dialects.items()
+        }
+        return
     with contextlib.ExitStack() as stack:
         yield {
             name: stack.enter_context(
@@ -219,20 +246,23 @@ def case(request: pytest.FixtureRequest) -> CaseRecord:
 def _probe(
     kind: type[P],
     case: CaseRecord,
-    clients: dict[str, RecordingClient],
+    clients: dict[str, RecordingClient | ReplayClient],
     provider: ProviderConfig,
     ledger: TokenLedger | None,
     calibrations: dict[str, str | None],
 ) -> P:
     if kind.dialect not in clients:
         case.skip(f"{provider.name} does not offer the {kind.dialect} dialect")
-    return kind(clients[kind.dialect], provider, case, ledger, calibrations)
+    client = clients[kind.dialect]
+    if isinstance(client, ReplayClient):
+        client = client.for_case(case.case_id)
+    return kind(client, provider, case, ledger, calibrations)
 
 
 @pytest.fixture
 def openai(
     case: CaseRecord,
-    recording_clients: dict[str, RecordingClient],
+    recording_clients: dict[str, RecordingClient | ReplayClient],
     provider: ProviderConfig,
     ledger: TokenLedger | None,
     calibrations: dict[str, str | None],
@@ -244,7 +274,7 @@ def openai(
 @pytest.fixture
 def anthropic(
     case: CaseRecord,
-    recording_clients: dict[str, RecordingClient],
+    recording_clients: dict[str, RecordingClient | ReplayClient],
     provider: ProviderConfig,
     ledger: TokenLedger | None,
     calibrations: dict[str, str | None],
@@ -282,9 +312,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     result = redactor.value(
         record.result(verdict, reason, time.monotonic() - record.started, key_env)
     )
-    report.user_properties.append((VERDICT_PROPERTY, str(verdict)))
     report.user_properties.append((RESULT_PROPERTY, json.dumps(result)))
-    report.extras = [*getattr(report, "extras", []), _html_extra(result)]
+    _archive(item, record, redactor)
     report.outcome = OUTCOMES[verdict]
     if verdict is Verdict.FAIL:
         report.longrepr = findings_text(result)
@@ -300,12 +329,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _html_extra(result: dict[str, Any]) -> dict[str, Any]:
-    try:
-        from pytest_html import extras
-    except ImportError:  # pragma: no cover - pytest-html is a dependency
-        return {}
-    return extras.html(case_html(result))
+def _archive(item: pytest.Item, record: CaseRecord, redactor: Redactor) -> None:
+    """Keep the case's exchanges in this process's part of the run's wire archive."""
+    report_dir = item.config.getoption("cc_report_dir")
+    if not report_dir:
+        return
+    workerinput = getattr(item.config, "workerinput", None)
+    worker = workerinput["workerid"] if workerinput else "main"
+    entries = [redactor.value(archive.exchange_record(e)) for e in record.exchanges]
+    archive.append_case(Path(report_dir), worker, record.case_id, entries)
 
 
 class ResultsCollector:
@@ -322,8 +354,11 @@ class ResultsCollector:
             if name == RESULT_PROPERTY:
                 self.cases.append(json.loads(value))
 
+    def _provider(self) -> ProviderConfig:
+        return ProviderConfig.from_json(Path(self.config.getoption("cc_provider")).read_text())
+
     def _build(self, complete: bool = True) -> dict[str, Any]:
-        provider = ProviderConfig.from_json(Path(self.config.getoption("cc_provider")).read_text())
+        provider = self._provider()
         return build_results(
             provider, self.cases, self.started_at, time.time() - self.started_at, complete=complete
         )
@@ -335,25 +370,16 @@ class ResultsCollector:
         report_dir = Path(self.config.getoption("cc_report_dir"))
         write_results(report_dir, self.results)
         write_junit(report_dir, self.results)
+        # Imported here: the report module imports the rule catalog, which a worker needs not.
+        from chatconform.report import write_report
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_report_title(self, report: Any) -> None:
-        report.title = "chatconform conformance report"
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_summary(
-        self, prefix: list[str], summary: list[str], postfix: list[str]
-    ) -> None:
-        results = self.results or self._build()
-        prefix.append(scorecard_html(results))
-        summary.append(verdict_filter_html(results))
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells.insert(1, '<th class="sortable" data-column-type="verdict">Verdict</th>')
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
-        # Collection errors arrive here too, as CollectReports without properties.
-        verdict = dict(getattr(report, "user_properties", ())).get(VERDICT_PROPERTY, "")
-        cells.insert(1, verdict_cell_html(verdict))
+        write_report(report_dir, self.results)
+        archive.assemble(
+            report_dir,
+            {
+                "provider": json.loads(self._provider().to_json()),
+                "started_at": self.results["started_at"],
+                "attempts": self.config.getoption("cc_attempts"),
+                "cases": len(self.results["cases"]),
+            },
+        )

@@ -127,7 +127,7 @@ def created_in_seconds(exchange: Exchange) -> Iterator[Violation]:
     """created is the Unix timestamp in seconds (chat object reference)."""
     payload = body(exchange)
     if isinstance(payload, dict):
-        problem = created_violation(payload.get("created"))
+        problem = created_violation(payload.get("created"), exchange.sent_at)
         if problem:
             yield Violation(
                 expected("a Unix timestamp in seconds, near now", problem),

@@ -1,0 +1,155 @@
+"""The nightly and procurement workflows end to end, on real runs against the reference:
+a baseline that fails only on regressions, diff, compare, trend, and judging again offline."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ONLY = "text,streaming"
+# Fires openai.stream.done-sentinel and anthropic.stream.block-index: known deviations.
+KNOWN = ("--fault", "no-done-sentinel", "--fault", "anthropic-index-gap")
+# Fires openai.usage.present on openai/text: the regression of the second night.
+NEW = ("--fault", "usage-missing")
+
+
+def chatconform(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess: a run nests a whole pytest session."""
+    return subprocess.run(
+        [sys.executable, "-m", "chatconform", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+def results(run_dir: Path) -> dict:
+    return json.loads((run_dir / "results.json").read_text())
+
+
+def verdicts(run_dir: Path) -> dict[str, tuple[str, list[str]]]:
+    return {
+        c["id"]: (c["verdict"], sorted(f["rule"] for f in c["findings"]))
+        for c in results(run_dir)["cases"]
+    }
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Three nights against one vendor: known deviations; a new one; the known ones again.
+    The second and third are judged against the first as the baseline."""
+    work = tmp_path_factory.mktemp("nightly")
+    reports = work / "reports"
+    first = chatconform("run", "--only", ONLY, "--reports", reports, *KNOWN, cwd=work)
+    assert first.returncode == 1, first.stdout + first.stderr
+    (night1,) = reports.iterdir()
+    made = chatconform("baseline", night1, "-o", work / "accepted.json", cwd=work)
+    assert made.returncode == 0, made.stdout + made.stderr
+    paths = {"work": work, "reports": reports, "night1": night1}
+    for night, faults in (("night2", KNOWN + NEW), ("night3", KNOWN)):
+        before = set(reports.iterdir())
+        done = chatconform(
+            "run",
+            "--only",
+            ONLY,
+            "--reports",
+            reports,
+            *faults,
+            "--baseline",
+            work / "accepted.json",
+            "--summary-md",
+            work / f"{night}.md",
+            cwd=work,
+        )
+        (paths[night],) = set(reports.iterdir()) - before
+        paths[f"{night}.exit"] = done.returncode
+        (work / f"{night}.out").write_text(done.stdout + done.stderr)
+    return paths
+
+
+def test_a_baseline_fails_the_night_only_for_its_regressions(nights: dict[str, Path]) -> None:
+    work = nights["work"]
+    assert nights["night2.exit"] == 1, (work / "night2.out").read_text()
+    assert nights["night3.exit"] == 0, (work / "night3.out").read_text()
+    out = (work / "night2.out").read_text()
+    assert "openai.usage.present" in out
+    summary = (work / "night2.md").read_text()
+    assert "openai.usage.present" in summary
+    # Known deviations are not regressions, in the summary either.
+    regressions = summary.split("Fixed")[0] if "Fixed" in summary else summary
+    assert "done-sentinel" not in regressions.split("Known")[0]
+
+
+def test_diff_matches_cases_and_rules(nights: dict[str, Path]) -> None:
+    work = nights["work"]
+    done = chatconform("diff", nights["night1"], nights["night2"], "-o", work / "d.json", cwd=work)
+    assert done.returncode == 1, done.stdout + done.stderr
+    document = json.loads((work / "d.json").read_text())
+    text = json.dumps(document)
+    assert "openai.usage.present" in text
+    same = chatconform("diff", nights["night1"], nights["night3"], cwd=work)
+    assert same.returncode == 0, same.stdout + same.stderr
+
+
+def test_compare_puts_vendors_side_by_side(nights: dict[str, Path]) -> None:
+    work = nights["work"]
+    done = chatconform(
+        "compare",
+        nights["night1"],
+        nights["night2"],
+        "-o",
+        work / "comparison.html",
+        "--json",
+        work / "comparison.json",
+        cwd=work,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads((work / "comparison.json").read_text())
+    assert len(data["vendors"]) == 2
+    page = (work / "comparison.html").read_text()
+    assert "report.html#case-" in page
+
+
+def test_trend_lists_every_night(nights: dict[str, Path]) -> None:
+    work = nights["work"]
+    done = chatconform("trend", nights["reports"], "-o", work / "trend.html", cwd=work)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "openai.usage.present" in done.stdout
+    assert (work / "trend.html").is_file()
+
+
+@pytest.mark.parametrize("night", ["night1", "night2"])
+def test_rejudging_a_run_reproduces_its_verdicts(nights: dict[str, Path], night: str) -> None:
+    """The reference that served the run is gone: a request sent now would fail, and the
+    case would not keep its verdict."""
+    work = nights["work"]
+    again = work / f"{night}-again"
+    done = chatconform("rejudge", nights[night], "-o", again, cwd=work)
+    assert done.returncode == (0 if night == "night3" else 1), done.stdout + done.stderr
+    assert verdicts(again) == verdicts(nights[night])
+    assert results(again)["rejudged"]["from"] == str(nights[night])
+    assert results(again)["started_at"] == results(nights[night])["started_at"]
+    assert (again / "report.html").is_file()
+
+
+def test_rejudging_a_whole_clean_run_reproduces_it(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    done = chatconform("run", "--reports", reports, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (run_dir,) = reports.iterdir()
+    again = chatconform("rejudge", run_dir, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert verdicts(run_dir / "rejudged") == verdicts(run_dir)
+    assert {v for v, _ in verdicts(run_dir).values()} <= {"pass", "skipped"}
+
+
+def test_rejudging_without_an_archive_is_one_line(tmp_path: Path) -> None:
+    done = chatconform("rejudge", tmp_path, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("chatconform: error: no wire archive at ")
+    assert done.stderr.count("\n") == 1
