@@ -25,7 +25,7 @@ test: $(STAMP)
 	@# not compile the harness again each time (even where PYTHONDONTWRITEBYTECODE is set).
 	$(BIN)/python -m compileall -q src suites
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n 4 --dist loadgroup $(ARGS)
+	$(BIN)/python -m pytest -n 4 $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

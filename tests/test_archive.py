@@ -112,3 +112,12 @@ def test_an_unreadable_archive_is_one_line(
     with pytest.raises(archive.ArchiveError, match=says) as caught:
         archive.load(path)
     assert "\n" not in str(caught.value)
+
+
+def test_of_a_response_cut_at_the_cap_the_beginning_is_kept() -> None:
+    exchange = recorded(lambda r: httpx.Response(200, content=b"y" * 100_000), json={})
+    exchange.truncated = True
+    entry = archive.exchange_record(exchange)
+    assert entry["body"] == {"text": "y" * archive.TRUNCATED_KEEP_BYTES, "cut_from": 100_000}
+    back = archive.exchange_from_record(entry)
+    assert back.truncated and back.body == b"y" * archive.TRUNCATED_KEEP_BYTES

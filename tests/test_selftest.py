@@ -89,8 +89,26 @@ def test_faithful_reference_passes_every_case(tmp_path: Path) -> None:
     assert [f for c in results["cases"] for f in c["findings"]] == []
     statuses = results["summary"]["capabilities"]
     assert {c for c, status in statuses.items() if status != "pass"} == NOT_MEASURED
-    written = outputs(tmp_path, done.stdout, done.stderr)
-    assert {Path(name).name for name in written} >= {"results.json", "report.html", "junit.xml"}
+    # Judged again offline, after the reference is gone, the run keeps every verdict.
+    (run_dir,) = tmp_path.glob("reports/*/")
+    again = subprocess.run(
+        [sys.executable, "-m", "chatconform", "rejudge", str(run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    rejudged = json.loads((run_dir / "rejudged" / "results.json").read_text())
+    assert [(c["id"], c["verdict"]) for c in rejudged["cases"]] == [
+        (c["id"], c["verdict"]) for c in results["cases"]
+    ]
+    written = outputs(tmp_path, done.stdout, done.stderr, again.stdout, again.stderr)
+    assert {Path(name).name for name in written} >= {
+        "results.json",
+        "report.html",
+        "junit.xml",
+        "exchanges.jsonl",
+    }
     assert leaks(server.api_key, written) == [], "the API key reached the run's outputs"
 
 

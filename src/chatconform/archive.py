@@ -4,8 +4,9 @@
 after a header line (``{"archive": 1, ...}``) with the tool version, the provider as
 resolved (no secret) and the run's options: with the suites and fixtures of the installed
 version, that is enough to rebuild every request a case sends. Bodies are stored as they
-were recorded: redacted, and a response at most the client's body cap; a request body over
-the cap is cut too, and matched by its digest.
+were recorded: redacted, and a response at most the client's body cap (of one the client
+cut there, the beginning); a request body over the cap is cut too, and matched by its
+digest.
 
 Each xdist worker appends to its own part file while cases finish; the controlling
 process concatenates the parts (gzip members concatenate into one valid gzip file).
@@ -31,6 +32,9 @@ _PART_GLOB = ".exchanges-*.jsonl.gz"
 # A request body past this is stored cut (a 4 MB image is evidence enough in its first MB);
 # its digest still identifies it.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
+# A response the client cut at its body cap is never judged (its case is inconclusive):
+# its beginning is evidence enough, and keeping megabytes of it would only slow runs.
+TRUNCATED_KEEP_BYTES = 64 * 1024
 
 
 class ArchiveError(ValueError):
@@ -75,7 +79,7 @@ def exchange_record(exchange: Exchange) -> dict[str, Any]:
         "sent_at": exchange.sent_at,
         "status": exchange.status,
         "headers": exchange.headers,
-        "body": _blob(exchange.body),
+        "body": _blob(exchange.body, TRUNCATED_KEEP_BYTES if exchange.truncated else None),
         "truncated": exchange.truncated,
         "streamed": exchange.streamed,
         "events": [[e.t, e.event, e.data, e.id, e.retry] for e in exchange.events],

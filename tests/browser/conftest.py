@@ -22,8 +22,9 @@ from browser_helpers import (
     browser_required,
     find_chromium,
 )
-from browser_runs import Runs, make_runs
+from browser_runs import Runs, make_runs, runs_in
 from hostile_results import poison
+from made_once import made_once
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -79,7 +80,7 @@ def open_page(browser: Any) -> Iterator[PageOpener]:
 @pytest.fixture(scope="session")
 def runs(chromium_executable: str, tmp_path_factory: pytest.TempPathFactory) -> Runs:
     """A clean run and a failing one, made side by side (no browser, no runs)."""
-    return make_runs(tmp_path_factory.mktemp("reports"))
+    return runs_in(made_once(tmp_path_factory, "browser-runs", make_runs))
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,6 @@ from hostile_results import hostile
 
 from chatconform import html_page
 
-pytestmark = pytest.mark.xdist_group("browser")
-
 
 def write_page(tmp_path: Path, body: str, name: str = "page.html") -> Path:
     path = tmp_path / name

@@ -8,8 +8,6 @@ import pytest
 from browser_helpers import local_link_problems
 from browser_runs import Runs
 
-pytestmark = pytest.mark.xdist_group("browser")
-
 
 @pytest.fixture(scope="module")
 def comparison(runs: Runs, tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -21,8 +21,6 @@ from hostile_results import SHOWN, hostile
 
 from chatconform.html_page import case_anchor
 
-pytestmark = pytest.mark.xdist_group("browser")
-
 MAX_PRINTED_PAGES = 4
 MAX_FOLDS = 20  # folded parts opened in a case before giving up
 RUNS = ("clean", "failing")

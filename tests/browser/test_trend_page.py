@@ -10,8 +10,6 @@ import pytest
 from browser_helpers import local_link_problems
 from browser_runs import CLEAN_PROVIDER, Runs, history
 
-pytestmark = pytest.mark.xdist_group("browser")
-
 
 @pytest.fixture(scope="module")
 def trend_runs(runs: Runs, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
