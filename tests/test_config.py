@@ -96,6 +96,19 @@ def test_nothing_configured_means_the_reference(
             '[providers.a]\nbase_url = "http://h/v1"\nmodels = { speech = "x" }',
             "models.speech is not a capability",
         ),
+        (
+            '[providers.a]\nbase_url = "http://h/v1"\nprices = { input = 1, cached = 2 }',
+            "prices.cached is not a price",
+        ),
+        (
+            '[providers.a]\nbase_url = "http://h/v1"\nprices = { output = -1 }',
+            "prices.output must be a number",
+        ),
+        (
+            '[providers.a]\nbase_url = "http://h/v1"\nprices = { output = nan }',
+            "prices.output must be a number",
+        ),
+        ('[providers.a]\nbase_url = "http://h/v1"\nprices = 3', "prices has the wrong type"),
     ],
 )
 def test_a_bad_file_gets_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
@@ -181,6 +194,7 @@ def test_the_shipped_example_config_loads() -> None:
     providers = load_file(example)
     assert providers["acme"].api_key_env == "ACME_API_KEY"
     assert providers["acme"].dialects["openai"].model_for("vision") == "gpt-4o"
+    assert providers["acme"].prices == {"input": 0.15, "output": 0.60}
     relay = providers["relay"].dialects
     assert relay["anthropic"].base_url == "https://relay.example"
     assert relay["anthropic"].model_for("thinking") == "claude-sonnet-4-5"

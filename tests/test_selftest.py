@@ -93,6 +93,7 @@ def test_faithful_reference_passes_every_case(tmp_path: Path) -> None:
     (run_dir,) = tmp_path.glob("reports/*/")
     again = subprocess.run(
         [sys.executable, "-m", "chatconform", "rejudge", str(run_dir)],
+        env={**os.environ, KEY_ENV: server.api_key},
         capture_output=True,
         text=True,
         timeout=300,

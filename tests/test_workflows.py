@@ -4,6 +4,7 @@ a baseline that fails only on regressions, diff, compare, trend, and judging aga
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,9 @@ KNOWN = ("--fault", "no-done-sentinel", "--fault", "anthropic-index-gap")
 NEW = ("--fault", "usage-missing")
 
 
-def chatconform(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def chatconform(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The CLI in a subprocess: a run nests a whole pytest session."""
     return subprocess.run(
         [sys.executable, "-m", "chatconform", *map(str, args)],
@@ -29,7 +32,12 @@ def chatconform(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str
         text=True,
         timeout=300,
         cwd=cwd,
+        env={**os.environ, **(env or {})},
     )
+
+
+# Re-judging redacts the key the run used, so it needs it (the reference's is public).
+REFERENCE_KEY = {"CHATCONFORM_REFERENCE_KEY": "sk-reference"}
 
 
 def results(run_dir: Path) -> dict:
@@ -144,12 +152,26 @@ def test_rejudging_a_run_reproduces_its_verdicts(nights: dict[str, Any], night: 
     case would not keep its verdict. (The self-test re-judges a whole faithful run.)"""
     work = nights["work"]
     again = work / f"{night}-again"
-    done = chatconform("rejudge", nights[night], "-o", again, cwd=work)
-    assert done.returncode == (0 if night == "night3" else 1), done.stdout + done.stderr
+    done = chatconform("rejudge", nights[night], "-o", again, cwd=work, env=REFERENCE_KEY)
+    assert done.returncode == 1, done.stdout + done.stderr
     assert verdicts(again) == verdicts(nights[night])
     assert results(again)["rejudged"]["from"] == str(nights[night])
     assert results(again)["started_at"] == results(nights[night])["started_at"]
     assert (again / "report.html").is_file()
+
+
+def test_rejudging_without_the_runs_key_is_refused(nights: dict[str, Any]) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CHATCONFORM_REFERENCE_KEY"}
+    done = subprocess.run(
+        [sys.executable, "-m", "chatconform", "rejudge", str(nights["night1"])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("chatconform: error: set CHATCONFORM_REFERENCE_KEY to the key")
+    assert done.stderr.count("\n") == 1
 
 
 def test_rejudging_without_an_archive_is_one_line(tmp_path: Path) -> None:

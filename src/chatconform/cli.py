@@ -556,6 +556,27 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except (KeyError, TypeError, ValueError):
         raise UsageError(f"{source}: the archive's header does not describe a provider") from None
+    # The archive holds what was recorded, redacted; a key the provider spelt out in pieces
+    # (two content blocks, say) is whole only in text the checks put together again, and
+    # only a known key can be redacted there.
+    needed = [provider.api_key_env] if provider.api_key_env else []
+    needed += [
+        value[1:]
+        for spoken in provider.dialects.values()
+        for value in spoken.headers.values()
+        if value.startswith("$")
+    ]
+    unset = [name for name in needed if not os.environ.get(name)]
+    if unset:
+        raise UsageError(
+            f"set {unset[0]} to the key the run used (nothing is sent): rejudge redacts it "
+            "from the text it reassembles from the archive"
+            + (
+                " (the embedded reference's key is sk-reference)"
+                if unset[0] == REFERENCE_KEY_ENV
+                else ""
+            )
+        )
     target = args.output or source / "rejudged"
     if target.resolve() == source.resolve():
         raise UsageError("-o must name another directory than the run's own")

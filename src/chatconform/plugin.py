@@ -217,7 +217,8 @@ def recording_clients(
 @pytest.fixture(scope="session")
 def ledger(pytestconfig: pytest.Config, provider: ProviderConfig) -> TokenLedger | None:
     report_dir = pytestconfig.getoption("cc_report_dir")
-    if provider.max_tokens_total is None or not report_dir:
+    # Judged again offline, nothing is spent: the recorded answers are the run's.
+    if provider.max_tokens_total is None or not report_dir or replayed(pytestconfig):
         return None
     return TokenLedger(Path(report_dir) / ".tokens-spent", provider.max_tokens_total)
 
@@ -373,7 +374,6 @@ class ResultsCollector:
         # Imported here: the report module imports the rule catalog, which a worker needs not.
         from chatconform.report import write_report
 
-        write_report(report_dir, self.results)
         archive.assemble(
             report_dir,
             {
@@ -383,3 +383,5 @@ class ResultsCollector:
                 "cases": len(self.results["cases"]),
             },
         )
+        # Last: the evidence is kept whatever rendering it meets.
+        write_report(report_dir, self.results)

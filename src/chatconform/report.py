@@ -10,6 +10,7 @@ no URL from it becomes a link.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from html import escape
@@ -242,7 +243,12 @@ def _cost(provider: dict[str, Any], prompt: int, completion: int) -> str:
     rates = [prices.get(k) for k in ("input", "output")]
     if not all(isinstance(r, int | float) and not isinstance(r, bool) for r in rates):
         return ""
-    cost = (prompt * rates[0] + completion * rates[1]) / 1_000_000
+    try:
+        cost = (prompt * rates[0] + completion * rates[1]) / 1_000_000
+    except OverflowError:  # token counts a provider reported beyond any float
+        return ""
+    if not math.isfinite(cost):
+        return ""
     return (
         f" · estimated cost <b>{cost:.4g}</b> (at {rates[0]:g} input and {rates[1]:g} output "
         "per million tokens)"

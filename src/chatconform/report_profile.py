@@ -93,7 +93,11 @@ def _number(value: Any) -> float | None:
     no reason to crash, nor to plot a string."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) and value >= 0 else None
+    try:
+        number = float(value)
+    except OverflowError:  # a provider's token count beyond any float
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -237,7 +241,7 @@ def _tick(value: float, unit: str) -> str:
 
 def _nice(value: float) -> float:
     """The axis' end: the first of 1, 2, 2.5, 5 times a power of ten at or above ``value``."""
-    if value <= 0:
+    if not (math.isfinite(value) and value > 0):
         return 1.0
     power = 10 ** math.floor(math.log10(value))
     return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
