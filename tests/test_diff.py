@@ -189,7 +189,7 @@ def test_missing_cases_are_listed_and_never_a_regression() -> None:
     assert d.fixed == []
 
 
-def test_a_case_not_judged_this_time_is_listed_and_nothing_else_about_it_counts() -> None:
+def test_a_case_not_judged_this_time_is_listed_and_only_a_new_rule_counts() -> None:
     d = diff(
         [
             case("openai/text/a"),
@@ -198,12 +198,13 @@ def test_a_case_not_judged_this_time_is_listed_and_nothing_else_about_it_counts(
         ],
         [
             case("openai/text/a", "inconclusive", reason="rate limited (HTTP 429)"),
-            # A should-finding seen before the stall is no regression: it is judged next time.
+            # A rule that fired before the stall fired: it is a regression all the same.
             case("openai/text/b", "inconclusive", USAGE, reason="stalled"),
             case("openai/text/c", "skipped"),
         ],
     )
-    assert not d.regressed
+    assert d.regressed
+    assert [(c.case, c.rules) for c in d.regressions] == [("openai/text/b", (USAGE,))]
     assert d.not_judged == [
         CaseChange("openai/text/a", "pass", "inconclusive", (), True, "rate limited (HTTP 429)"),
         CaseChange("openai/text/b", "fail", "inconclusive", (), True, "stalled"),
@@ -582,3 +583,30 @@ def test_runs_of_the_real_results_shape_round_trip_through_baseline_and_diff(
     assert "| `anthropic/claude_code` | ➖ not\\_measured |  |" in text
     assert "| `openai/text` | 🟡 non\\_strict \\(1 optional feature unsupported\\: n\\) |" in text
     assert "1 regression, 1 known, 0 fixed, 1 not judged" in text.splitlines()[0]
+
+
+def test_a_new_rule_on_a_case_stopped_short_is_still_a_regression() -> None:
+    from chatconform.baseline import Baseline
+
+    old = Baseline.from_results(
+        {
+            "schema_version": 2,
+            "provider": {"name": "p"},
+            "cases": [{"id": "x", "verdict": "pass", "findings": []}],
+        }
+    )
+    new = {
+        "schema_version": 2,
+        "provider": {"name": "p"},
+        "cases": [
+            {
+                "id": "x",
+                "verdict": "inconclusive",
+                "reason": "rate limited",
+                "findings": [{"rule": "openai.stream.done-sentinel"}],
+            }
+        ],
+    }
+    changes = diff_runs(old, new)
+    assert changes.regressed
+    assert [c.rules for c in changes.regressions] == [("openai.stream.done-sentinel",)]

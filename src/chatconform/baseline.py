@@ -94,7 +94,7 @@ class Baseline:
             if not isinstance(entry, dict):
                 raise BaselineError(f"{where}: case {case_id!r}: the entry must be an object")
             verdict = entry.get("verdict")
-            if verdict not in _VERDICTS:
+            if not isinstance(verdict, str) or verdict not in _VERDICTS:
                 raise BaselineError(
                     f"{where}: case {case_id!r}: verdict {verdict!r} is not one of "
                     f"{', '.join(str(v) for v in Verdict)}"
@@ -148,7 +148,7 @@ def run_cases(
             raise BaselineError(f"{where}: case #{n} has no string 'id'")
         if case_id in cases:
             raise BaselineError(f"{where}: case {case_id!r} appears twice")
-        if case.get("verdict") not in _VERDICTS:
+        if not isinstance(case.get("verdict"), str) or case.get("verdict") not in _VERDICTS:
             raise BaselineError(
                 f"{where}: case {case_id!r}: unknown verdict {case.get('verdict')!r}"
             )
@@ -278,6 +278,8 @@ def _read_json(path: Path) -> tuple[dict[str, Any], str]:
         raise BaselineError(
             f"{path} is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise BaselineError(f"{path} nests deeper than a results file does") from None
     if not isinstance(document, dict):
         raise BaselineError(
             f"{path} is neither an accepted-deviations file (from chatconform baseline) "

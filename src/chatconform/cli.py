@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from chatconform import __version__, baseline, compare, diff, trend
+from chatconform.compare import printable
 from chatconform.config import (
     AUTH_STYLES,
     CAPABILITIES,
@@ -587,9 +588,11 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
     provider_file = target / "provider.json"
     provider_file.write_text(provider.to_json(), encoding="utf-8")
     print(
-        f"chatconform: judging {len(recorded.cases)} recorded cases of {provider.name} "
-        f"({recorded.header.get('started_at', 'unknown date')}, chatconform "
-        f"{recorded.header.get('tool_version', '?')}) offline with chatconform {__version__}"
+        printable(
+            f"chatconform: judging {len(recorded.cases)} recorded cases of {provider.name} "
+            f"({recorded.header.get('started_at', 'unknown date')}, chatconform "
+            f"{recorded.header.get('tool_version', '?')}) offline with chatconform {__version__}"
+        )
     )
     attempts = recorded.header.get("attempts", 2)
     code = _pytest(
@@ -616,7 +619,7 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
         if missing:
             print(
                 f"chatconform: {len(missing)} recorded cases are not in this version's suites "
-                f"(e.g. {missing[0]}): not judged"
+                f"(e.g. {printable(missing[0])}): not judged"
             )
     return _finish(target, code, fail_on)
 

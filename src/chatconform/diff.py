@@ -136,9 +136,12 @@ def diff_runs(old: Baseline, new: dict[str, Any]) -> RunDiff:
             diff.not_judged.append(
                 CaseChange(case_id, was, verdict, verdict_change=True, reason=reason)
             )
-        if verdict in NOT_JUDGED:
-            continue
         added = tuple(sorted(rules - was_rules))
+        if verdict in NOT_JUDGED:
+            # A case stopped short may still have shown a new deviation before it did.
+            if added:
+                diff.regressions.append(CaseChange(case_id, was, verdict, added, False, reason))
+            continue
         gone = () if verdict == "error" else tuple(sorted(was_rules - rules))
         kept = tuple(sorted(rules & was_rules))
         if move == "worse" or added:
