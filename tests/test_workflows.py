@@ -174,6 +174,17 @@ def test_rejudging_without_the_runs_key_is_refused(nights: dict[str, Any]) -> No
     assert done.stderr.count("\n") == 1
 
 
+def test_rejudging_onto_another_run_is_refused(nights: dict[str, Any]) -> None:
+    work = nights["work"]
+    done = chatconform(
+        "rejudge", nights["night1"], "-o", nights["night3"], cwd=work, env=REFERENCE_KEY
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"chatconform: error: {nights['night3']} holds a run of its own: give -o a new directory\n"
+    )
+
+
 def test_rejudging_without_an_archive_is_one_line(tmp_path: Path) -> None:
     done = chatconform("rejudge", tmp_path, cwd=tmp_path)
     assert done.returncode == 2

@@ -581,8 +581,14 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
     target = args.output or source / "rejudged"
     if target.resolve() == source.resolve():
         raise UsageError("-o must name another directory than the run's own")
+    earlier = _original_results(target)
+    if earlier is not None and "rejudged" not in earlier:
+        raise UsageError(f"{target} holds a run of its own: give -o a new directory")
     try:
         target.mkdir(parents=True, exist_ok=True)
+        # What an interrupted rejudge left there must not join this one's archive.
+        for stale in target.glob(".exchanges-*"):
+            stale.unlink()
     except OSError as exc:
         raise UsageError(f"cannot create {target}: {exc.strerror}") from None
     provider_file = target / "provider.json"
@@ -604,8 +610,9 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
         original = _original_results(source)
         # The evidence is as old as the run: so is the report's date.
         results["started_at"] = recorded.header.get("started_at", results["started_at"])
-        if original is not None:
-            results["duration_s"] = original.get("duration_s", results["duration_s"])
+        duration = None if original is None else original.get("duration_s")
+        if isinstance(duration, int | float) and not isinstance(duration, bool):
+            results["duration_s"] = duration
         results["rejudged"] = {
             "from": str(source),
             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -625,12 +632,14 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
 
 
 def _original_results(run_dir: Path) -> dict | None:
+    """A run directory's results, when it holds a readable object of them."""
     import json
 
     try:
-        return json.loads((run_dir / RESULTS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        results = json.loads((run_dir / RESULTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
+    return results if isinstance(results, dict) else None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
