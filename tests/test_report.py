@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from chatconform import compare, trend
 from chatconform.config import single
 from chatconform.html_page import STYLE, case_anchor, rule_anchor
 from chatconform.report import REPORT_STYLE, render_report, write_report
@@ -463,8 +464,8 @@ def palette(css: str) -> tuple[set[str], set[str], set[str]]:
     for selector, body in _RULE.findall(css):
         for declaration in body.split(";"):
             name, _, value = (part.strip() for part in declaration.partition(":"))
-            if name in ("background", "background-color") and value == "none":
-                continue  # shows its parent's, counted where that is set
+            if value in ("none", "inherit", "currentColor"):
+                continue  # its parent's colour, counted where that is set
             if name == "color" or (name == "fill" and selector.strip().endswith(" text")):
                 kind = texts
             elif name in ("background", "background-color"):
@@ -478,10 +479,15 @@ def palette(css: str) -> tuple[set[str], set[str], set[str]]:
     return texts, backgrounds, marks
 
 
-@pytest.mark.parametrize("css", [STYLE, REPORT_STYLE], ids=["html_page", "report"])
+@pytest.mark.parametrize(
+    "css",
+    [REPORT_STYLE, compare._STYLE, trend._STYLE],
+    ids=["report", "comparison", "trend"],
+)
 def test_every_text_colour_meets_wcag_aa_on_every_background(css: str) -> None:
-    texts, backgrounds, _ = palette(STYLE + REPORT_STYLE)
-    assert palette(css)[0] <= texts
+    """Each page's own styles over the shared sheet: every text colour on every background."""
+    texts, backgrounds, _ = palette(STYLE + css)
+    assert texts
     low = [
         f"{text} on {background}: {contrast(text, background):.2f}:1"
         for text in sorted(texts)
