@@ -106,8 +106,8 @@ class RecordingClient:
         merged = {**self._headers, **(headers or {})}
         sent_headers = {k: v for k, v in merged.items() if v is not None}
         if json is not None:
-            content = jsonlib.dumps(json).encode()
             sent_headers.setdefault("content-type", "application/json")
+        content = request_body(json, content)
         url = self.url(path)
         recorded = RecordedRequest(
             method=method,
@@ -217,6 +217,12 @@ class RecordingClient:
             tail = self._redactor.cut_bytes(decoder.unterminated().encode())
             exchange.unterminated_tail = tail.decode("utf-8", "replace")
         return exchange
+
+
+def request_body(json: Any, content: bytes | None) -> bytes | None:
+    """The bytes a request sends: ``json`` encoded, else ``content``. A replay of the run
+    encodes its requests here too, so that they match the recorded ones byte for byte."""
+    return jsonlib.dumps(json).encode() if json is not None else content
 
 
 def _describe_timeout(exc: httpx.TimeoutException, exchange: Exchange, limits: Limits) -> str:

@@ -11,12 +11,11 @@ no evidence for it, and no verdict is made up.
 
 from __future__ import annotations
 
-import json as jsonlib
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from chatconform.archive import Archive, exchange_from_record, request_key
-from chatconform.client import Cut, Limits
+from chatconform.client import Cut, Limits, request_body
 from chatconform.exchange import Exchange, RecordedRequest
 from chatconform.redaction import Redactor
 
@@ -83,8 +82,7 @@ class ReplayCaseClient:
     ) -> Exchange:
         """The recorded answer to this request; ``headers`` and ``cut`` change nothing,
         since the answer is what the provider sent then."""
-        if json is not None:
-            content = jsonlib.dumps(json).encode()
+        content = request_body(json, content)
         redactor = self._replay._redactor
         url = redactor.text(self.url(path))
         body = redactor.bytes(content or b"")
