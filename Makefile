@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "chatconform needs Python 3.11+ (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,clients]'
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -37,6 +37,8 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_wall_time.py
+	$(BIN)/python bench/run_profile.py
+	$(BIN)/python bench/validation.py
 
 clean:
 	rm -rf $(VENV) reports/*/

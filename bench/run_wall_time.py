@@ -1,14 +1,19 @@
-"""Wall time of a full run against the reference provider with injected latency.
+"""Wall time of a full run against a provider with a set latency, at several concurrencies.
 
-Prints, for concurrency 1, 4 and 16, the run's wall time, the number of
-requests, and the ratio to the ideal ceil(requests / concurrency) x latency.
+A full run (both dialects) is recorded once against the reference provider; each
+measured run then goes against a canned provider answering from that recording
+after the set latency (bench/canned_provider.py), so the figures are the harness's,
+not the reference model's. Printed per latency and concurrency: requests, wall time,
+the ideal ``ceil(requests / concurrency) x latency`` and the ratio, and the fixed
+cost (wall - ideal). The ideal ignores that some cases send requests one after
+another (a tool round trip waits for the call) and that the run's preflight request
+comes first: ``floor`` adds those, the least any scheduler could do.
 Run by hand (`make bench`); never part of `make test`.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import os
@@ -17,72 +22,117 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from canned_provider import CannedProvider
+
+from chatconform import archive
 from chatconform.fixture_server import FixtureServer
 from chatconform.reference import ReferenceServer
 
 KEY_ENV = "CHATCONFORM_BENCH_KEY"
 
 
-class Latency:
-    """ASGI middleware: every HTTP request waits ``seconds`` before it is handled."""
+def config(openai_url: str, anthropic_url: str, model: str, images: str) -> str:
+    return f"""
+[providers.bench]
+api_key_env = "{KEY_ENV}"
+image_base_url = "{images}"
+max_tokens_total = 10000000
 
-    def __init__(self, app, seconds: float) -> None:
-        self.app = app
-        self.seconds = seconds
+[providers.bench.dialects.openai]
+base_url = "{openai_url}"
+models = {{ default = "{model}" }}
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            await asyncio.sleep(self.seconds)
-        await self.app(scope, receive, send)
+[providers.bench.dialects.anthropic]
+base_url = "{anthropic_url}"
+models = {{ default = "{model}", thinking = "{model}" }}
+"""
 
 
-def measure(concurrency: int, latency_s: float, extra: list[str]) -> dict[str, float]:
-    server = ReferenceServer(pace_s=0.0)
-    server.app.add_middleware(Latency, seconds=latency_s)
-    with server, FixtureServer() as images, tempfile.TemporaryDirectory() as reports:
-        command = [
-            sys.executable, "-m", "chatconform", "run",
-            "--base-url", server.base_url, "--model", server.model, "--api-key-env", KEY_ENV,
-            "--image-base-url", images.base_url,
-            "--concurrency", str(concurrency), "--reports", reports, *extra,
-        ]  # fmt: skip
-        started = time.monotonic()
-        subprocess.run(
-            command, env={**os.environ, KEY_ENV: server.api_key}, capture_output=True, check=False
-        )
-        wall = time.monotonic() - started
-        results = json.loads(next(Path(reports).glob("*/results.json")).read_text())
-    skipped = results["summary"]["verdicts"]["skipped"]
-    if skipped:
-        raise SystemExit(f"{skipped} cases were skipped: the run is not the full suite")
-    requests = results["usage"]["requests"]
-    ideal = math.ceil(requests / concurrency) * latency_s
-    return {
-        "wall": wall,
-        "session": results["duration_s"],
-        "requests": requests,
-        "cases": len(results["cases"]),
-        "ideal": ideal,
-    }
+def run(
+    workdir: Path, name: str, provider_toml: str, key: str, *extra: str
+) -> tuple[float, dict[str, Any], Path]:
+    """One `chatconform run` in a subprocess: its wall time, results and run directory."""
+    conf = workdir / f"{name}.toml"
+    conf.write_text(provider_toml)
+    reports = workdir / name
+    command = [
+        sys.executable, "-m", "chatconform", "run", "--config", str(conf),
+        "--reports", str(reports), *extra,
+    ]  # fmt: skip
+    started = time.monotonic()
+    done = subprocess.run(command, env={**os.environ, KEY_ENV: key}, capture_output=True, text=True)
+    wall = time.monotonic() - started
+    found = list(reports.glob("*/results.json"))
+    if not found:
+        raise SystemExit(f"{name}: no results (exit {done.returncode})\n{done.stderr[-2000:]}")
+    return wall, json.loads(found[0].read_text()), found[0].parent
+
+
+def longest_chain(results: dict[str, Any]) -> int:
+    """The most requests one case sends, one after another."""
+    return max(case["usage"]["requests"] for case in results["cases"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency", type=float, default=0.2, help="seconds per request (0.2)")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("extra", nargs="*", help="more `chatconform run` arguments (after --)")
-    args = parser.parse_args()
-    print(f"latency {args.latency * 1000:.0f} ms per request, reference provider, pace 0")
-    print(
-        f"{'conc':>4} {'cases':>5} {'reqs':>5} {'wall s':>7} {'pytest s':>8} {'ideal s':>7} {'wall/ideal':>10}"
+    parser.add_argument(
+        "--latency", type=float, nargs="+", default=[0.2, 2.0], help="seconds per request"
     )
-    for concurrency in args.concurrency:
-        m = measure(concurrency, args.latency, args.extra)
-        print(
-            f"{concurrency:>4} {m['cases']:>5} {m['requests']:>5} {m['wall']:>7.1f} "
-            f"{m['session']:>8.1f} {m['ideal']:>7.1f} {m['wall'] / m['ideal']:>10.2f}"
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16, 64])
+    parser.add_argument(
+        "--slow-min-concurrency",
+        type=int,
+        default=4,
+        help="skip concurrencies below this at latencies of 1 s or more (default 4)",
+    )
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        ReferenceServer(pace_s=0.0) as reference,
+        FixtureServer() as images,
+    ):
+        workdir = Path(tmp)
+        toml = config(reference.base_url, reference.root_url, reference.model, images.base_url)
+        _, recorded, run_dir = run(
+            workdir, "recording", toml, reference.api_key, "--concurrency", "8"
         )
+        wire = archive.load(run_dir / archive.ARCHIVE_FILE)
+        chain = longest_chain(recorded)
+        print(
+            f"recorded: {len(recorded['cases'])} cases, {recorded['usage']['requests']} requests "
+            f"(longest case: {chain} requests in a row), both dialects"
+        )
+        print(
+            f"{'latency':>7} {'conc':>4} {'reqs':>5} {'wall s':>7} {'ideal s':>7} "
+            f"{'wall/ideal':>10} {'fixed s':>7} {'floor s':>7} {'wall/floor':>10} {'verdicts':>9}"
+        )
+        for latency in args.latency:
+            for concurrency in args.concurrency:
+                if latency >= 1 and concurrency < args.slow_min_concurrency:
+                    continue
+                with CannedProvider(wire, reference.root_url, latency_s=latency) as canned:
+                    toml = config(
+                        f"{canned.root_url}/v1", canned.root_url, reference.model, images.base_url
+                    )
+                    name = f"l{latency}-c{concurrency}"
+                    wall, results, _ = run(
+                        workdir, name, toml, reference.api_key, "--concurrency", str(concurrency)
+                    )
+                requests = results["usage"]["requests"]
+                ideal = math.ceil(requests / concurrency) * latency
+                # The preflight, then the busiest lane or the longest case, whichever is more.
+                floor = (1 + max(math.ceil(requests / concurrency), chain)) * latency
+                same = [c["verdict"] for c in results["cases"]] == [
+                    c["verdict"] for c in recorded["cases"]
+                ]
+                print(
+                    f"{latency * 1000:>5.0f}ms {concurrency:>4} {requests:>5} {wall:>7.2f} "
+                    f"{ideal:>7.2f} {wall / ideal:>10.2f} {wall - ideal:>7.2f} {floor:>7.2f} "
+                    f"{wall / floor:>10.2f} {'same' if same else 'DIFFER':>9}"
+                    + (f"  ({canned.misses} not canned)" if canned.misses > 2 else "")
+                )
 
 
 if __name__ == "__main__":

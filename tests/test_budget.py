@@ -89,3 +89,37 @@ def test_concurrent_spends_from_processes_sum_exactly(tmp_path: Path) -> None:
         worker.join(timeout=10)
         assert worker.exitcode == 0
     assert TokenLedger(path, limit=None).spent() == 4 * 100 * 7
+
+
+def test_what_requests_in_flight_hold_counts_against_the_budget(tmp_path: Path) -> None:
+    ledger = TokenLedger(tmp_path / "tokens", limit=100)
+    assert ledger.hold(60)
+    # A second request that could take the run past its budget is not sent.
+    assert not ledger.hold(50)
+    assert ledger.spent() == 0
+    assert ledger.hold(40)
+    assert ledger.exhausted()
+    # Answered: what it held goes back, what it cost is spent.
+    ledger.settle(60, 25)
+    assert ledger.spent() == 25
+    assert not ledger.exhausted()
+    assert ledger.hold(35)
+    assert not ledger.hold(1)
+
+
+def test_holding_threads_never_overcommit_the_budget(tmp_path: Path) -> None:
+    ledger = TokenLedger(tmp_path / "tokens", limit=1000)
+    granted: list[int] = []
+
+    def ask() -> None:
+        for _ in range(50):
+            if ledger.hold(7):
+                granted.append(7)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(granted) == 994  # 142 holds of 7: the most that fit in 1000
+    assert (tmp_path / "tokens").read_text() == "0 994"

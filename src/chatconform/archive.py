@@ -18,6 +18,7 @@ import base64
 import gzip
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,9 @@ def exchange_record(exchange: Exchange) -> dict[str, Any]:
         "first_byte_s": exchange.first_byte_s,
         "attempts": exchange.attempts,
         "error": exchange.error,
+        "encoding_error": exchange.encoding_error,
+        "rate_wait_s": exchange.rate_wait_s,
+        "retry_wait_s": exchange.retry_wait_s,
         "cut": exchange.cut,
     }
 
@@ -117,18 +121,27 @@ def exchange_from_record(entry: dict[str, Any]) -> Exchange:
         sent_at=entry.get("sent_at"),
         attempts=entry["attempts"],
         error=entry["error"],
+        # Absent from archives of older versions.
+        encoding_error=entry.get("encoding_error"),
+        rate_wait_s=entry.get("rate_wait_s", 0.0),
+        retry_wait_s=entry.get("retry_wait_s", 0.0),
         cut=entry["cut"],
     )
+
+
+_APPENDING = threading.Lock()
 
 
 def append_case(directory: Path, worker: str, case_id: str, entries: list[dict[str, Any]]) -> None:
     """Add one finished case's exchanges (``exchange_record``s, redacted by the caller)
     to this worker's part of the archive."""
     line = json.dumps({"case": case_id, "exchanges": entries})
-    directory.mkdir(parents=True, exist_ok=True)
     # One gzip member per case: a part cut short by a crash loses at most its last case.
-    with gzip.open(directory / f".exchanges-{worker}.jsonl.gz", "ab", compresslevel=6) as part:
-        part.write(line.encode("utf-8") + b"\n")
+    member = gzip.compress(line.encode("utf-8") + b"\n", compresslevel=6)
+    directory.mkdir(parents=True, exist_ok=True)
+    # Cases of one worker end in several threads at once: each member is written whole.
+    with _APPENDING, open(directory / f".exchanges-{worker}.jsonl.gz", "ab") as part:
+        part.write(member)
 
 
 def assemble(directory: Path, header: dict[str, Any]) -> Path:

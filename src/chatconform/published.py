@@ -12,6 +12,7 @@ from functools import cache
 
 import httpx
 
+from chatconform.client import tls_context
 from chatconform.documents import Document
 from chatconform.images import ImageFile
 from chatconform.probe import Probe
@@ -54,7 +55,7 @@ def _join(probe: Probe, name: str) -> str:
 @cache
 def _publishing_problem(url: str, sha256: str) -> str | None:
     try:
-        response = httpx.get(url, timeout=10.0, follow_redirects=True)
+        response = httpx.get(url, timeout=10.0, follow_redirects=True, verify=tls_context())
     except httpx.HTTPError as exc:
         return f"{type(exc).__name__} fetching it from here"
     if response.status_code != 200:

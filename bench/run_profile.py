@@ -1,0 +1,115 @@
+"""What a run costs besides wall time: TTFT accuracy, memory under a huge body, requests and tokens.
+
+Printed, each measured side by side in one run:
+- time to first token as the harness measures it vs the value injected by a canned
+  provider (bench/canned_provider.py) that holds each stream's body back that long;
+- peak RSS of a `chatconform run` process while the reference sends 40 MB bodies
+  (fault huge-body), next to a clean run's;
+- requests and tokens of a full run, and the tokens spent by a run with a budget
+  against a provider that ignores max_tokens (fault max-tokens-ignored).
+Run by hand (`make bench`); never part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from canned_provider import CannedProvider
+from run_wall_time import KEY_ENV, config, run
+
+from chatconform import archive
+from chatconform.fixture_server import FixtureServer
+from chatconform.reference import FAULTS, ReferenceServer
+
+# Runs the command it is given and prints its peak resident set size in KiB (Linux).
+PEAK_RSS = (
+    "import resource, subprocess, sys; "
+    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def first_tokens(results: dict[str, Any]) -> list[float]:
+    return [
+        e["first_token_s"]
+        for case in results["cases"]
+        for e in case["exchanges"]
+        if e.get("first_token_s") is not None
+    ]
+
+
+def peak_rss_mb(reference: ReferenceServer, images: str, *extra: str) -> float:
+    with tempfile.TemporaryDirectory() as reports:
+        command = [
+            sys.executable, "-m", "chatconform", "run", "--base-url", reference.base_url,
+            "--model", reference.model, "--api-key-env", KEY_ENV, "--image-base-url", images,
+            "--reports", reports, *extra,
+        ]  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", PEAK_RSS, *command],
+            env={**os.environ, KEY_ENV: reference.api_key},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return int(done.stdout.strip()) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--first-token", type=float, default=0.25, help="injected TTFT (s)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, FixtureServer() as images:
+        workdir = Path(tmp)
+        with ReferenceServer(pace_s=0.0) as reference:
+            toml = config(reference.base_url, reference.root_url, reference.model, images.base_url)
+            _, recorded, run_dir = run(workdir, "recording", toml, reference.api_key)
+            usage = recorded["usage"]
+            print(
+                f"full run: {len(recorded['cases'])} cases, {usage['requests']} requests, "
+                f"{usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion tokens"
+            )
+            wire = archive.load(run_dir / archive.ARCHIVE_FILE)
+            with CannedProvider(wire, reference.root_url, first_token_s=args.first_token) as canned:
+                toml = config(
+                    f"{canned.root_url}/v1", canned.root_url, reference.model, images.base_url
+                )
+                _, results, _ = run(
+                    workdir, "ttft", toml, reference.api_key,
+                    "--only", "openai/streaming,anthropic/streaming", "--concurrency", "4",
+                )  # fmt: skip
+            errors = sorted((t - args.first_token) * 1000 for t in first_tokens(results))
+            print(
+                f"TTFT: injected {args.first_token * 1000:.0f} ms; measured - injected over "
+                f"{len(errors)} streams: median {statistics.median(errors):+.1f} ms, "
+                f"min {errors[0]:+.1f} ms, max {errors[-1]:+.1f} ms"
+            )
+            clean = peak_rss_mb(reference, images.base_url, "--only", "openai/text")
+        if "huge-body" in FAULTS:
+            with ReferenceServer(pace_s=0.0, faults={"huge-body"}) as huge:
+                peak = peak_rss_mb(huge, images.base_url, "--only", "openai/text")
+            print(f"peak RSS: {peak:.0f} MB under huge-body (40 MB bodies), {clean:.0f} MB clean")
+        else:
+            print(f"peak RSS: {clean:.0f} MB clean (this version has no huge-body fault)")
+        budget = 3000
+        with ReferenceServer(pace_s=0.0, faults={"max-tokens-ignored"}) as greedy:
+            toml = config(greedy.base_url, greedy.root_url, greedy.model, images.base_url)
+            toml = toml.replace("max_tokens_total = 10000000", f"max_tokens_total = {budget}")
+            _, results, _ = run(workdir, "budget", toml, greedy.api_key)
+        spent = results["usage"]["prompt_tokens"] + results["usage"]["completion_tokens"]
+        inconclusive = results["summary"]["verdicts"]["inconclusive"]
+        print(
+            f"budget: {spent} tokens spent of a {budget}-token budget against a provider "
+            f"ignoring max_tokens ({inconclusive} cases inconclusive once it ran out)"
+        )
+
+
+if __name__ == "__main__":
+    main()
