@@ -312,3 +312,11 @@ def test_a_long_line_arriving_in_many_reads_is_one_line() -> None:
     lines += splitter.feed(b"\ndata: next\n")
     assert lines == [payload.decode(), "data: next"]
     assert splitter.tail() == ""
+
+
+def test_invalid_utf8_is_replaced_within_its_own_line() -> None:
+    # A truncated sequence right before a line end (LF or CR) does not swallow the line end
+    # or the next line, however many lines one read holds.
+    raw = b"data: a\xff\xe2\x82\ndata: \xe2\r\ndata: \xe2\x82\xac\n\n"
+    assert data_of(raw) == ["a\ufffd\ufffd\n\ufffd\n€"]
+    assert data_of(*[raw[i : i + 1] for i in range(len(raw))]) == ["a\ufffd\ufffd\n\ufffd\n€"]

@@ -1,4 +1,10 @@
-"""Load the wire-format JSON Schemas under schemas/ and report validation errors by JSON pointer."""
+"""Load the wire-format JSON Schemas under schemas/ and report validation errors by JSON pointer.
+
+Two validators judge each schema. A compiled one (jsonschema-rs) answers the question a
+stream of thousands of chunks asks, "is this valid?", at over a million instances a second
+(bench/validation.py); jsonschema, hundreds of times slower, explains every instance the
+compiled one does not accept, so findings are jsonschema's, pointers and messages alike.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,11 @@ import functools
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import jsonschema.protocols
+import jsonschema_rs
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -19,10 +27,18 @@ SCHEMA_DIR: Path = SCHEMAS_DIR
 
 
 @functools.cache
+def _documents(dialect: str) -> tuple[tuple[Path, dict[str, Any]], ...]:
+    """(path, contents) of every schema file of a dialect, read once for both validators."""
+    return tuple(
+        (path, json.loads(path.read_text(encoding="utf-8")))
+        for path in sorted((SCHEMA_DIR / dialect).glob("*.schema.json"))
+    )
+
+
+@functools.cache
 def _registry(dialect: str) -> Registry:
     resources = []
-    for path in sorted((SCHEMA_DIR / dialect).glob("*.schema.json")):
-        contents = json.loads(path.read_text(encoding="utf-8"))
+    for path, contents in _documents(dialect):
         resource = Resource.from_contents(contents, default_specification=DRAFT202012)
         # Register under the $id and under the bare file name, so relative $refs resolve
         # whether or not the referring schema declares an $id.
@@ -42,6 +58,33 @@ def validator(dialect: str, name: str) -> jsonschema.protocols.Validator:
     schema = registry.contents(file_name)
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def _no_retrieval(uri: str) -> object:
+    raise LookupError(f"{uri} is not under schemas/ (schemas are never fetched)")
+
+
+@functools.cache
+def compiled_validator(dialect: str, name: str) -> jsonschema_rs.Validator | None:
+    """The same schema compiled by jsonschema-rs (Draft 2020-12, format checks off, never
+    fetching a $ref), or None when it cannot compile it: jsonschema then judges alone."""
+    validator(dialect, name)  # the same FileNotFoundError, and the same schema check
+    resources = []
+    schema: dict[str, Any] = {}
+    for path, contents in _documents(dialect):
+        # Each file under its $id and its own URI, as the jsonschema registry has them.
+        uris = {path.as_uri(), contents.get("$id", path.as_uri())}
+        resources.extend((uri, contents) for uri in sorted(uris))
+        if path.name == f"{name}.schema.json":
+            schema = contents
+    base = schema.get("$id", (SCHEMA_DIR / dialect / f"{name}.schema.json").as_uri())
+    try:
+        registry = jsonschema_rs.Registry(resources, retriever=_no_retrieval)
+        return jsonschema_rs.Draft202012Validator(
+            schema, registry=registry, base_uri=base, validate_formats=False, offline=True
+        )
+    except (jsonschema_rs.ReferencingError, ValueError):
+        return None
 
 
 def _escape(part: object) -> str:
@@ -111,8 +154,28 @@ def schema_errors(dialect: str, name: str, instance: object) -> list[tuple[str, 
     An anyOf/oneOf failure is replaced by the errors of the branch matching the instance's
     type, or else by jsonschema's best_match, so messages name the real problem. A missing
     required key is reported at its own pointer (``/choices/0/finish_reason``), not at the
-    object that lacks it.
+    object that lacks it. ``instance`` is a JSON value as ``json.loads`` makes it (to
+    jsonschema a tuple is no array; to jsonschema-rs it is one).
     """
+    compiled = compiled_validator(dialect, name)
+    if compiled is not None and _accepts(compiled, instance):
+        return []
+    return explained_errors(dialect, name, instance)
+
+
+def _accepts(compiled: jsonschema_rs.Validator, instance: object) -> bool:
+    """Whether the compiled validator accepts the instance; False when it cannot tell."""
+    try:
+        return compiled.is_valid(instance)
+    except ValueError:
+        # A value jsonschema-rs cannot convert (a lone surrogate in a string, a key that is
+        # not a string): jsonschema judges it, as it judges everything not accepted here.
+        return False
+
+
+def explained_errors(dialect: str, name: str, instance: object) -> list[tuple[str, str]]:
+    """``schema_errors`` by jsonschema alone: what explains an instance the compiled
+    validator rejects, and what it must agree with."""
     errors = validator(dialect, name).iter_errors(instance)
     return sorted({leaf for error in errors for leaf in _specific(error)})
 

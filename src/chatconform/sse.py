@@ -30,61 +30,44 @@ class LineSplitter:
     """Splits a byte stream into decoded lines, across reads of any size."""
 
     def __init__(self) -> None:
+        # The bytes after the last line end: one unterminated line, holding no CR or LF.
         self._buffer = bytearray()
-        # How much of the buffer is known to hold no line end: a long line
-        # arriving in many reads is scanned once, not once per read.
-        self._scanned = 0
         self._pending_cr = False
         self._started = False
 
     def feed(self, chunk: bytes) -> list[str]:
-        lines: list[str] = []
         if not chunk:
             # An empty read must not forget a CR that may be the first half of a CRLF.
-            return lines
+            return []
         if self._pending_cr and chunk.startswith(b"\n"):
             # The LF of a CRLF whose CR ended the previous read.
             chunk = chunk[1:]
-        self._pending_cr = False
-        data = self._buffer
-        data += chunk
-        start = 0
-        while True:
-            end = _line_end(data, max(start, self._scanned))
-            if end < 0:
-                break
-            lines.append(self._decode(bytes(data[start:end])))
-            if data[end] == 0x0D:  # CR, alone or as the first half of CRLF
-                if end + 1 == len(data):
-                    self._pending_cr = True
-                elif data[end + 1] == 0x0A:
-                    end += 1
-            start = end + 1
-        del data[:start]
-        self._scanned = len(data)
-        return lines
+        # The buffer holds no line end, so the last one received, if any, is in this
+        # read: each byte is scanned once, however the stream is cut into reads.
+        end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+        self._pending_cr = end >= 0 and end + 1 == len(chunk) and chunk[end] == 0x0D
+        if end < 0:
+            self._buffer += chunk
+            return []
+        complete = self._buffer + chunk[: end + 1]
+        self._buffer = bytearray(chunk[end + 1 :])
+        if b"\r" in complete:
+            # CRLF first, so that its CR and LF end one line, not two.
+            complete = complete.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        # Decoded whole, then split: an LF byte is never inside a UTF-8 sequence, so each
+        # line decodes (invalid bytes replaced) exactly as it would alone.
+        text = complete.decode("utf-8", "replace")
+        if not self._started:
+            self._started = True
+            # "One leading U+FEFF BYTE ORDER MARK character must be ignored."
+            text = text.removeprefix(_BOM)
+        return text.split("\n")[:-1]
 
     def tail(self) -> str:
         """Bytes received after the last line end, decoded (an unterminated line)."""
         tail = bytes(self._buffer).decode("utf-8", "replace")
         # Before the first line end the BOM is not yet stripped; it is not content.
         return tail if self._started else tail.removeprefix(_BOM)
-
-    def _decode(self, raw: bytes) -> str:
-        line = raw.decode("utf-8", "replace")
-        if not self._started:
-            self._started = True
-            # "One leading U+FEFF BYTE ORDER MARK character must be ignored."
-            line = line.removeprefix(_BOM)
-        return line
-
-
-def _line_end(data: bytearray, start: int) -> int:
-    """Position of the first CR or LF at or after ``start``, or -1."""
-    cr, lf = data.find(b"\r", start), data.find(b"\n", start)
-    if cr < 0 or (0 <= lf < cr):
-        return lf
-    return cr
 
 
 class EventAssembler:
@@ -141,12 +124,8 @@ class SSEDecoder:
         self._events = EventAssembler()
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        events = []
-        for line in self._lines.feed(chunk):
-            event = self._events.feed(line)
-            if event is not None:
-                events.append(event)
-        return events
+        assemble = self._events.feed
+        return [event for line in self._lines.feed(chunk) if (event := assemble(line)) is not None]
 
     def unterminated(self) -> str:
         """What the stream left undispatched at its end, which the spec discards."""
