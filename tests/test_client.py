@@ -14,12 +14,16 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from chatconform.breaker import REFUSED_STREAK, UNREACHABLE_STREAK
 from chatconform.client import Limits, RecordingClient
+from chatconform.exchange import Exchange
+from chatconform.rate import RateLimiter, RateLimits
 from chatconform.redaction import OTHER_CREDENTIAL, REDACTED, Redactor
 
 SECRET = "sk-test-0123456789abcdef"
@@ -248,7 +252,9 @@ def test_retry_after_date_in_the_past_waits_zero() -> None:
 def test_without_retry_after_backs_off_exponentially_then_gives_up() -> None:
     handler, seen = answers(*(httpx.Response(429) for _ in range(4)))
     sleeps = Sleeps()
-    with mock_client(handler, sleep=sleeps, limits=Limits(max_retries=3)) as client:
+    with mock_client(
+        handler, sleep=sleeps, limits=Limits(max_retries=3), jitter=lambda: 1.0
+    ) as client:
         exchange = client.request("GET", "x")
     assert sleeps == [1.0, 2.0, 4.0]
     assert exchange.status == 429
@@ -285,6 +291,198 @@ def test_other_statuses_are_not_retried(status: int) -> None:
     assert exchange.attempts == 1
     assert sleeps == []
     assert len(seen) == 1
+
+
+def test_backoff_is_jittered_between_half_and_all_of_the_doubling() -> None:
+    handler, _ = answers(*(httpx.Response(503) for _ in range(4)))
+    sleeps = Sleeps()
+    with mock_client(
+        handler, sleep=sleeps, limits=Limits(max_retries=3), jitter=lambda: 0.0
+    ) as client:
+        client.request("GET", "x")
+    assert sleeps == [0.5, 1.0, 2.0]
+
+
+def test_backoff_stops_doubling_at_its_cap() -> None:
+    handler, _ = answers(*(httpx.Response(529) for _ in range(6)))
+    sleeps = Sleeps()
+    limits = Limits(max_retries=5, max_backoff_s=3.0)
+    with mock_client(handler, sleep=sleeps, limits=limits, jitter=lambda: 1.0) as client:
+        exchange = client.request("GET", "x")
+    assert (exchange.status, exchange.attempts) == (529, 6)
+    assert sleeps == [1.0, 2.0, 3.0, 3.0, 3.0]
+
+
+def test_retry_after_ms_is_honoured_before_retry_after() -> None:
+    handler, _ = answers(
+        httpx.Response(429, headers={"retry-after-ms": "250", "retry-after": "1"}),
+        httpx.Response(200),
+    )
+    sleeps = Sleeps()
+    with mock_client(handler, sleep=sleeps) as client:
+        exchange = client.request("GET", "x")
+    assert sleeps == [0.25]
+    assert (exchange.retry_wait_s, exchange.rate_wait_s) == (0.25, 0.0)
+
+
+# --- rate control and the breaker -------------------------------------------
+
+
+class FakeClock:
+    """Wall-clock time that only ``sleep`` moves on, recording each wait."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def paced_client(
+    handler: Handler, clock: FakeClock, limits: RateLimits | None = None, **kwargs: object
+) -> RecordingClient:
+    kwargs.setdefault("limiter", RateLimiter(limits, clock=clock))
+    return mock_client(handler, sleep=clock.sleep, jitter=lambda: 1.0, **kwargs)
+
+
+def test_requests_over_the_rpm_limit_wait_for_the_window_and_say_so() -> None:
+    handler, seen = answers(*(httpx.Response(200) for _ in range(3)))
+    clock = FakeClock()
+    with paced_client(handler, clock, RateLimits(rpm=2)) as client:
+        exchanges = [client.request("GET", "x") for _ in range(3)]
+    assert [e.rate_wait_s for e in exchanges] == [0.0, 0.0, 60.0]
+    assert sum(clock.sleeps) == 60.0
+    assert max(clock.sleeps) <= 1.0  # in slices, asking the breaker between them
+    assert len(seen) == 3
+
+
+def test_a_retry_after_holds_the_other_requests_of_the_run() -> None:
+    """Two clients of one run share a limiter; while one waits out a Retry-After, the
+    other, asked to send, waits for it too (the wait is the key's, not the request's)."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    other_handler, _ = answers(httpx.Response(200))
+    other = paced_client(other_handler, clock, limiter=limiter)
+    during: list[Exchange] = []
+
+    def sleep_while_the_other_sends(seconds: float) -> None:
+        if not during:
+            during.append(other.request("GET", "y"))
+        clock.sleep(seconds)
+
+    handler, _ = answers(httpx.Response(429, headers={"retry-after": "5"}), httpx.Response(200))
+    with mock_client(handler, sleep=sleep_while_the_other_sends, limiter=limiter) as client:
+        exchange = client.request("GET", "x")
+    other.close()
+    assert (exchange.status, exchange.retry_wait_s, exchange.rate_wait_s) == (200, 5.0, 0.0)
+    assert during[0].status == 200
+    assert during[0].rate_wait_s == 5.0
+
+
+def test_connection_failures_in_a_row_stop_the_run_sending() -> None:
+    sent: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    with mock_client(refuse) as client:
+        exchanges = [client.request("POST", "chat/completions", json={}) for _ in range(5)]
+    assert len(sent) == UNREACHABLE_STREAK
+    assert [e.attempts for e in exchanges] == [1] * UNREACHABLE_STREAK + [0, 0]
+    assert exchanges[-1].error == (
+        f"not sent: provider unreachable: {UNREACHABLE_STREAK} requests in a row could not "
+        "connect (last: ConnectError: [Errno 111] Connection refused)"
+    )
+    assert exchanges[-1].status is None
+    assert exchanges[-1].request.method == "POST"
+
+
+def test_an_answer_between_connection_failures_keeps_the_run_sending() -> None:
+    failing = iter([True, True, False] * 3)
+    sent: list[httpx.Request] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if next(failing):
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200)
+
+    with mock_client(flaky) as client:
+        exchanges = [client.request("GET", "x") for _ in range(9)]
+    assert len(sent) == 9
+    assert all(not (e.error or "").startswith("not sent") for e in exchanges)
+
+
+def test_a_provider_refusing_everything_ends_the_run_in_bounded_time() -> None:
+    """Every request answered 429: a few requests spend their retries, then the rest are
+    not sent, and the whole costs a bounded wait, not one per case."""
+    sent: list[httpx.Request] = []
+
+    def always_429(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(429, headers={"retry-after": "2"})
+
+    clock = FakeClock()
+    with paced_client(always_429, clock) as client:
+        exchanges = [client.request("GET", "x") for _ in range(60)]
+    retried = REFUSED_STREAK * (Limits().max_retries + 1)
+    assert len(sent) == retried
+    assert sum(clock.sleeps) == REFUSED_STREAK * Limits().max_retries * 2.0
+    assert [e.status for e in exchanges[:REFUSED_STREAK]] == [429] * REFUSED_STREAK
+    assert {e.error for e in exchanges[REFUSED_STREAK:]} == {
+        f"not sent: rate limited: HTTP 429 for {REFUSED_STREAK} requests in a row, "
+        "after their retries"
+    }
+
+
+def test_body_not_encoded_as_its_content_encoding_says_is_recorded() -> None:
+    handler, _ = answers(
+        httpx.Response(
+            200,
+            headers={"content-encoding": "gzip", "content-type": "application/json"},
+            # An iterator: bytes given whole would be decoded (and fail) right here.
+            content=iter([b'{"object": "chat.completion"}']),
+        )
+    )
+    with mock_client(handler) as client:
+        exchange = client.request("GET", "x")
+    assert exchange.status == 200
+    assert exchange.encoding_error == "Error -3 while decompressing data: incorrect header check"
+    assert exchange.error == (
+        "body not decodable as Content-Encoding 'gzip': "
+        "Error -3 while decompressing data: incorrect header check"
+    )
+
+
+def test_one_client_serves_many_threads() -> None:
+    """Cases in flight together share a client (and its limiter): every request is sent
+    once, recorded once, and counted once against the limit."""
+    handler_lock = threading.Lock()
+    seen: list[str] = []
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        with handler_lock:
+            seen.append(request.url.path)
+        return httpx.Response(200, json={"path": request.url.path})
+
+    limiter = RateLimiter(RateLimits(rpm=10_000))
+    with mock_client(echo, limiter=limiter) as client:
+
+        def send(n: int) -> str:
+            return client.request("GET", f"r{n}").json()["path"]
+
+        with ThreadPoolExecutor(8) as pool:
+            paths = list(pool.map(send, range(200)))
+    assert paths == [f"/v1/r{n}" for n in range(200)]
+    assert sorted(seen) == sorted(paths)
+    assert limiter.try_admit(0) == 0.0
+    assert len(limiter._state.read()["sent"]) == 201
 
 
 # --- size, streams, transport errors ----------------------------------------

@@ -84,6 +84,13 @@ class Exchange:
     attempts: int = 1
     # Transport failure (timeout, refused connection, stalled stream), if any.
     error: str | None = None
+    # Why the body could not be decoded as its Content-Encoding says, in the decoder's
+    # words (then ``error`` says so too).
+    encoding_error: str | None = None
+    # Seconds spent before sending, held by the run's rate limits or a Retry-After, and
+    # between attempts (backoff, Retry-After): the wait is not the provider's latency.
+    rate_wait_s: float = 0.0
+    retry_wait_s: float = 0.0
     # Why the suite stopped reading before the end (an answer far over its cap), if it did.
     cut: str | None = None
     # What readers derived from the recorded bytes (a parsed stream, a reply): see ``derive``.

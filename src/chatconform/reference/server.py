@@ -12,6 +12,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from chatconform.reference.app import create_app
+from chatconform.reference.reasoning import reasoning_model
 
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_S = 10.0
@@ -21,11 +22,23 @@ GRACEFUL_SHUTDOWN_S = 2
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, telling the app when it shuts down."""
+    """uvicorn's server, telling the app when it shuts down, and dying when the app says
+    (the connection-refused-midrun fault)."""
 
-    def __init__(self, config: uvicorn.Config, closing: threading.Event) -> None:
+    def __init__(
+        self, config: uvicorn.Config, closing: threading.Event, dead: threading.Event
+    ) -> None:
         super().__init__(config)
         self._closing = closing
+        self._dead = dead
+
+    async def on_tick(self, counter: int) -> bool:
+        return self._dead.is_set() or await super().on_tick(counter)
+
+    def stop_listening(self) -> None:
+        """Refuse new connections from now on (called on the server's loop)."""
+        for listener in self.servers:
+            listener.close()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         # Release deliberately stalled streams first; uvicorn waits for open connections.
@@ -50,6 +63,8 @@ def _listen(port: int) -> socket.socket:
 def _config(app: Starlette) -> uvicorn.Config:
     return uvicorn.Config(
         app,
+        # HTTP/1.1 by h11, whose connections the transport faults can reset or cut.
+        http=app.state.transport.connections.protocol(),
         host=LOOPBACK,
         log_level="warning",
         access_log=False,
@@ -86,6 +101,11 @@ class ReferenceServer:
         return f"http://{LOOPBACK}:{self.port}"
 
     @property
+    def reasoning_model(self) -> str:
+        """The reasoning model served beside ``model`` (it thinks before it answers)."""
+        return reasoning_model(self.model)
+
+    @property
     def base_url(self) -> str:
         """The OpenAI-style base URL: ``root_url`` + /v1."""
         return f"{self.root_url}/v1"
@@ -93,7 +113,9 @@ class ReferenceServer:
     def __enter__(self) -> ReferenceServer:
         sock = _listen(self._requested_port)
         port = int(sock.getsockname()[1])
-        server = _Server(_config(self.app), self.app.state.settings.closing)
+        state = self.app.state
+        server = _Server(_config(self.app), state.settings.closing, state.transport.dead)
+        state.transport.stop_listening = server.stop_listening
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="chatconform-reference", daemon=True
         )
