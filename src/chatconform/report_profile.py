@@ -1,112 +1,30 @@
 """The provider profile of a run's report: latency and throughput per dialect, as small
-inline SVG strip charts (no library, no script) with their p50 and p95 as numbers.
+inline SVG strip charts (no library, no script) with their p50 and p95 as numbers, and
+the ``--load`` probe's outcome when the run has one.
 
-Read from the exchanges in results.json; fields an older file lacks (``streamed``,
-``usage``, ``first_token_s``) are inferred or left out, never guessed.
+What is measured, and how, is ``chatconform.provider_profile``'s.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from chatconform.html_page import SERIES
+from chatconform.provider_profile import (
+    METRICS,
+    Metric,
+    percentile,
+    samples,
+    uses_first_byte,
+)
 
 _WIDTH = 340
 _LABEL = 80  # the dialect names' column
 _RIGHT = 12
 _ROW = 24
 _AXIS = 22  # the axis and its labels under the rows
-
-
-@dataclass(frozen=True)
-class Metric:
-    key: str
-    title: str
-    unit: str  # "s" values are shown in ms or s; others as numbers with the unit
-    what: str  # which exchanges it is measured on
-
-
-METRICS = (
-    Metric("ttft", "Time to first token", "s", "streamed exchanges answered 2xx"),
-    Metric("latency", "Total latency", "s", "exchanges answered 2xx"),
-    Metric("tps", "Output tokens per second", "tokens/s", "streamed 2xx exchanges with usage"),
-)
-
-
-def samples(results: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
-    """Per metric key, per dialect, the values measured on the run's exchanges."""
-    out: dict[str, dict[str, list[float]]] = {m.key: {} for m in METRICS}
-    for case in results["cases"]:
-        dialect = str(case.get("dialect", ""))
-        for exchange in case.get("exchanges", []):
-            for key, value in _measures(exchange).items():
-                out[key].setdefault(dialect, []).append(value)
-    return out
-
-
-def uses_first_byte(results: dict[str, Any]) -> bool:
-    """Whether some time to first token is the first byte's: the token's was not recorded."""
-    return any(
-        _number(e.get("first_token_s")) is None and _streamed(e) and _ok(e)
-        for c in results["cases"]
-        for e in c.get("exchanges", [])
-    )
-
-
-def _measures(exchange: dict[str, Any]) -> dict[str, float]:
-    if not _ok(exchange):
-        return {}
-    elapsed = _number(exchange.get("elapsed_s"))
-    found = {} if elapsed is None else {"latency": elapsed}
-    if not _streamed(exchange):
-        return found
-    first = _number(exchange.get("first_token_s"))
-    if first is None:
-        first = _number(exchange.get("first_byte_s"))
-    if first is None:
-        return found
-    found["ttft"] = first
-    usage = exchange.get("usage")
-    tokens = _number(usage.get("output_tokens")) if isinstance(usage, dict) else None
-    if tokens and elapsed is not None and elapsed > first:
-        found["tps"] = tokens / (elapsed - first)
-    return found
-
-
-def _ok(exchange: dict[str, Any]) -> bool:
-    status = exchange.get("status")
-    return isinstance(status, int) and 200 <= status < 300
-
-
-def _streamed(exchange: dict[str, Any]) -> bool:
-    """``streamed`` where recorded; in older files, an event stream's content type."""
-    if "streamed" in exchange:
-        return exchange["streamed"] is True
-    return "event-stream" in str(exchange.get("content_type") or "")
-
-
-def _number(value: Any) -> float | None:
-    """A finite, non-negative number from results.json, or None: a hand-edited file is
-    no reason to crash, nor to plot a string."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # a provider's token count beyond any float
-        return None
-    return number if math.isfinite(number) and number >= 0 else None
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1) by linear interpolation between closest ranks."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def amount(value: float, unit: str) -> str:
@@ -125,8 +43,9 @@ def duration(value: Any) -> str:
 
 
 def profile_html(results: dict[str, Any]) -> str:
-    """Three charts, then their numbers (n, p50, p95) in a table with a row per dialect;
-    a measure nothing was measured for says so instead of its chart."""
+    """A chart per charted measure, then every measure's numbers (n, p50, p95) in a table
+    with a row per dialect, the longest inter-chunk gap, and the load probe's outcome; a
+    measure nothing was measured for says so instead."""
     measured = samples(results)
     dialects = list(results["provider"].get("dialects", {})) or sorted(
         {d for per in measured.values() for d in per}
@@ -139,7 +58,8 @@ def profile_html(results: dict[str, Any]) -> str:
                 f'<p class="cc-muted">{escape(metric.title)}: not measured (no {metric.what}).</p>'
             )
             continue
-        charts.append(f"<figure>{_chart(metric, series, dialects)}</figure>")
+        if metric.chart:
+            charts.append(f"<figure>{_chart(metric, series, dialects)}</figure>")
         shown.append(metric)
     first_byte = (
         " Time to first token is the first byte's where the token's time was not recorded."
@@ -149,7 +69,55 @@ def profile_html(results: dict[str, Any]) -> str:
     note = f'<p class="cc-muted"><small>Solid line: p50; dashed: p95.{first_byte}</small></p>'
     return (
         f'<div class="cc-charts">{"".join(charts)}</div>{note}{_numbers(measured, shown, dialects)}'
+        f"{_longest_gaps(measured['gap'], dialects)}{load_html(results.get('load'))}"
     )
+
+
+def _longest_gaps(gaps: dict[str, list[float]], dialects: list[str]) -> str:
+    """The longest silence inside a stream, per dialect: where a client's read timeout bites."""
+    longest = [f"{escape(d)} {amount(max(gaps[d]), 's')}" for d in dialects if gaps.get(d)]
+    if not longest:
+        return ""
+    return f'<p class="cc-muted"><small>Longest inter-chunk gap: {", ".join(longest)}.</small></p>'
+
+
+def load_html(load: Any) -> str:
+    """The ``--load`` probe: N identical requests at once against one alone, as a table."""
+    if not isinstance(load, dict):
+        return ""
+    if load.get("skipped"):
+        return f'<p class="cc-muted">Load probe: not run ({escape(str(load["skipped"]))}).</p>'
+    alone, together = load.get("alone") or {}, load.get("concurrent") or {}
+    errors = load.get("errors") or {}
+    rows = "".join(
+        f"<tr><td>{escape(label)}</td><td class='cc-num'>{escape(_count(part.get('requests')))}</td>"
+        f"<td class='cc-num'>{escape(_count(part.get('succeeded')))}</td>"
+        + "".join(
+            f"<td class='cc-num'>{escape(duration(part.get(q)))}</td>"
+            for q in ("latency_p50_s", "latency_p95_s")
+        )
+        + "</tr>"
+        for label, part in (("one request alone", alone), ("concurrently", together))
+    )
+    shown = ", ".join(f"{escape(str(k))}: {escape(_count(v))}" for k, v in sorted(errors.items()))
+    ratio = load.get("slowdown_p50")
+    slower = (
+        f" At p50, a request under load took {ratio:.2f}× as long as alone."
+        if isinstance(ratio, int | float) and not isinstance(ratio, bool)
+        else ""
+    )
+    return (
+        f"<h3>Load probe: {escape(_count(load.get('concurrency')))} identical requests at once</h3>"
+        '<table class="cc-profile"><tr><th></th><th class="cc-num">requests</th>'
+        '<th class="cc-num">answered 2xx</th><th class="cc-num">p50</th>'
+        f'<th class="cc-num">p95</th></tr>{rows}</table>'
+        f'<p class="cc-muted"><small>Information only: no verdict depends on it.{slower}'
+        f"{f' Errors: {shown}.' if shown else ''}</small></p>"
+    )
+
+
+def _count(value: Any) -> str:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else "?"
 
 
 def _numbers(
