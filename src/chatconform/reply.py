@@ -26,10 +26,11 @@ class ToolCall:
     arguments: str
 
     def parsed(self) -> Any:
-        """The arguments as JSON, or None when they are not JSON text."""
+        """The arguments as JSON, or None when they are not JSON text (or nest deeper than
+        Python can read)."""
         try:
             return json.loads(self.arguments)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
 

@@ -10,6 +10,10 @@ from pathlib import Path
 
 from chatconform.dialects import DIALECTS_DIR, NAMES
 
+# The clients a rule's ``breaks`` may name: those the suite replays its runs through
+# (chatconform.clients), each as results.json's ``clients`` names it.
+CLIENTS = ("openai-python", "anthropic-python", "openai-node", "vercel-ai")
+
 
 def catalog_paths() -> list[Path]:
     """Each dialect's rules.toml."""
@@ -29,7 +33,10 @@ class Rule:
     severity: Severity
     requirement: str
     source: str
+    # The runnable clients (CLIENTS) its deviation breaks, as the replay measures them
+    # (the self-test checks each claim); ``impact`` says, in words, whom else it hits.
     breaks: tuple[str, ...] = ()
+    impact: tuple[str, ...] = ()
 
 
 @cache
@@ -48,6 +55,7 @@ def catalog() -> dict[str, Rule]:
                 requirement=entry["requirement"],
                 source=entry["source"],
                 breaks=tuple(entry.get("breaks", ())),
+                impact=tuple(entry.get("impact", ())),
             )
     return rules
 
