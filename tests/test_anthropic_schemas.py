@@ -126,6 +126,7 @@ GOOD = [
     ("message", "message_thinking.json"),
     ("message", "message_citations.json"),
     ("message", "message_server_tools.json"),
+    ("message", "message_usage_prose.json"),
     ("stream_event", "event_message_start.json"),
     ("stream_event", "event_content_block_start_text.json"),
     ("stream_event", "event_content_block_start_tool_use.json"),

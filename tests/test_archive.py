@@ -46,6 +46,18 @@ def test_an_exchange_round_trips_through_an_archive_entry() -> None:
     assert back.unterminated_tail == "data: tail"
 
 
+def test_an_undecodable_body_and_the_waits_round_trip_and_older_entries_lack_them() -> None:
+    exchange = recorded(stream_answer, json={"model": "m"})
+    exchange.encoding_error = "Error -3 while decompressing data: incorrect header check"
+    exchange.rate_wait_s, exchange.retry_wait_s = 1.5, 2.0
+    entry = json.loads(json.dumps(archive.exchange_record(exchange)))
+    assert archive.exchange_from_record(entry) == exchange
+    for key in ("encoding_error", "rate_wait_s", "retry_wait_s"):
+        del entry[key]
+    older = archive.exchange_from_record(entry)
+    assert (older.encoding_error, older.rate_wait_s, older.retry_wait_s) == (None, 0.0, 0.0)
+
+
 def test_binary_bodies_are_kept_byte_for_byte() -> None:
     raw = bytes(range(256))
     exchange = recorded(lambda r: httpx.Response(200, content=raw), content=b"\xff\x00")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatconform.case import CaseInfo, CaseRecord, CaseStop
+from chatconform.case import MAX_GAPS, CaseInfo, CaseRecord, CaseStop
 from chatconform.exchange import Exchange, RecordedRequest
 from chatconform.finding import make_finding
 from chatconform.verdict import Verdict
@@ -104,3 +104,45 @@ def test_the_optional_feature_starts_as_declared_and_is_in_the_result() -> None:
     assert case.optional == "n"
     case.optional = "webp images"
     assert case.result(Verdict.UNSUPPORTED, "refused", 0.1, None)["optional"] == "webp images"
+
+
+def test_content_gaps_are_the_seconds_between_content_events_of_a_stream() -> None:
+    case = record()
+    stream, plain = exchange(0), exchange(1)
+    case.add_exchange(stream)
+    case.add_exchange(plain)
+    case.content_events(stream, [0.3, 0.34, 0.5])
+    summaries = case.result(Verdict.PASS, "", 1.0, None)["exchanges"]
+    assert summaries[0]["content_gaps_s"] == [0.04, 0.16]
+    assert "content_gaps_s" not in summaries[1]
+
+
+def test_a_long_streams_gaps_are_sampled_and_keep_the_longest() -> None:
+    case = record()
+    stream = exchange(0)
+    case.add_exchange(stream)
+    times = [i * 0.01 for i in range(5000)]
+    times[2500:] = [t + 3.0 for t in times[2500:]]  # one stall of 3 s in the middle
+    case.content_events(stream, times)
+    gaps = case.result(Verdict.PASS, "", 1.0, None)["exchanges"][0]["content_gaps_s"]
+    assert len(gaps) == MAX_GAPS
+    assert max(gaps) == 3.01
+    assert sorted(gaps)[MAX_GAPS // 2] == 0.01
+
+
+def test_the_waits_of_a_cases_requests_are_in_its_result() -> None:
+    case = record()
+    retried, held, not_sent = exchange(1), exchange(2), exchange(3)
+    retried.attempts, retried.retry_wait_s = 3, 1.5
+    held.rate_wait_s = 12.25
+    not_sent.attempts = 0
+    for sent in (retried, held, not_sent):
+        case.add_exchange(sent)
+    result = case.result(Verdict.PASS, "", 1.0, None)
+    assert result["waits"] == {"retries": 2, "retry_s": 1.5, "rate_limit_s": 12.25}
+    assert result["usage"]["requests"] == 4
+    assert [(e["retry_wait_s"], e["rate_wait_s"]) for e in result["exchanges"]] == [
+        (1.5, 0.0),
+        (0.0, 12.25),
+        (0.0, 0.0),
+    ]

@@ -236,6 +236,34 @@ def test_timeouts_must_be_positive_and_finite(tmp_path: Path, timeout: float) ->
         )
 
 
+def test_rate_limits_load_and_default_to_none(tmp_path: Path) -> None:
+    limited = GOOD.replace("timeout_s = 30", "timeout_s = 30\nrpm = 60\ntpm = 90000")
+    loaded = load_file(write(tmp_path, limited))["acme"]
+    assert (loaded.rpm, loaded.tpm) == (60, 90000)
+    provider = load_file(write(tmp_path, GOOD))["acme"]
+    assert (provider.rpm, provider.tpm) == (None, None)
+    assert ProviderConfig.from_json(provider.to_json()) == provider
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("rpm = 0", "rpm must be at least 1"),
+        ("tpm = -5", "tpm must be at least 1"),
+        ('rpm = "60"', "rpm has the wrong type"),
+        ("tpm = 1.5", "tpm has the wrong type"),
+    ],
+)
+def test_rate_limits_must_be_positive_integers(tmp_path: Path, line: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        resolve(
+            config_path=write(tmp_path, GOOD.replace("timeout_s = 30", f"timeout_s = 30\n{line}")),
+            provider_name=None,
+            overrides=Overrides(),
+            environ={"ACME_KEY": "k"},
+        )
+
+
 TWO_DIALECTS = """
 [providers.relay]
 api_key_env = "RELAY_KEY"
@@ -367,3 +395,36 @@ def test_one_base_url_for_both_dialects_points_at_the_table_form(tmp_path: Path)
     text = '[providers.r]\nbase_url = "https://h/v1"\napi_key_env = "K"\ndialects = ["openai", "anthropic"]\n'
     with pytest.raises(ConfigError, match=r"\[providers.r.dialects.<dialect>\]"):
         load_file(write(tmp_path, text))
+
+
+def test_token_param_loads_defaults_and_survives_the_round_trip(tmp_path: Path) -> None:
+    switched = GOOD.replace(
+        "timeout_s = 30", 'timeout_s = 30\ntoken_param = "max_completion_tokens"'
+    )
+    provider = resolve(
+        config_path=write(tmp_path, switched),
+        provider_name=None,
+        overrides=Overrides(),
+        environ={"ACME_KEY": "k"},
+    )
+    assert provider is not None and provider.token_param == "max_completion_tokens"
+    assert ProviderConfig.from_json(provider.to_json()) == provider
+    assert load_file(write(tmp_path, GOOD))["acme"].token_param == "max_tokens"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('token_param = "max_output_tokens"', "token_param is 'max_output_tokens'; choose from"),
+        ("token_param = 5", "token_param has the wrong type"),
+    ],
+)
+def test_a_bad_token_param_gets_one_line(tmp_path: Path, line: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as error:
+        resolve(
+            config_path=write(tmp_path, GOOD.replace("timeout_s = 30", f"timeout_s = 30\n{line}")),
+            provider_name=None,
+            overrides=Overrides(),
+            environ={"ACME_KEY": "k"},
+        )
+    assert "\n" not in str(error.value)

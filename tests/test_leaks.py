@@ -1,23 +1,30 @@
 """Leak-proof evidence: a key the provider echoes back reaches no output, in any encoding.
 
 End to end like the self-test (a reference server on loopback, `chatconform run`
-in a subprocess), against each fault that echoes the key; and through the plugin
-alone, for text that only the assembled result holds whole.
+in a subprocess), against each fault that echoes the key; through the recording
+client, for a key spelt out by the tokens of a logprobs answer (their strings and
+their bytes); and through the plugin alone, for text that only the assembled result
+holds whole.
 """
 
 from __future__ import annotations
 
+import html
+import itertools
 import json
 from pathlib import Path
 
 import pytest
-from leak_helpers import LEAKY_KEY, encodings, leaks, outputs
+from leak_helpers import LEAKY_KEY, encodings, leaks, logprobs_leaks, outputs
 from test_selftest import PACE_S, run_suite
 
+from chatconform.archive import exchange_record
+from chatconform.client import RecordingClient
 from chatconform.config import single
-from chatconform.redaction import REDACTED
+from chatconform.redaction import REDACTED, Redactor
 from chatconform.reference import FAULTS, ReferenceServer
-from chatconform.reference.leaks import usage_signature
+from chatconform.reference.leaks import percent_encoded, usage_signature
+from chatconform.reference.logprobs import choice_logprobs
 
 pytest_plugins = ["pytester"]
 
@@ -30,6 +37,34 @@ def test_every_encoding_is_found_where_it_is() -> None:
     for name, form in forms.items():
         assert leaks(LEAKY_KEY, {"blob": b"<p>" + form + b"</p>"}) != [], name
     assert leaks(LEAKY_KEY, {"blob": f"{LEAKY_KEY[:-1]} {REDACTED}".encode()}) == []
+
+
+def _logprobs_answer(pieces: list[str]) -> bytes:
+    answer = {"choices": [{"index": 0, "logprobs": choice_logprobs(pieces, 2, frozenset())}]}
+    return json.dumps(answer).encode()
+
+
+@pytest.mark.parametrize("key", [LEAKY_KEY, percent_encoded(LEAKY_KEY)])
+def test_a_key_spelt_out_by_logprobs_tokens_is_found_in_every_writing(key: str) -> None:
+    cuts = [0, 3, 9, 10, 20, len(key)]
+    pieces = ["5 (key: ", *(key[a:b] for a, b in itertools.pairwise(cuts)), ")"]
+    answer = _logprobs_answer(pieces)
+    # As the archive writes a body (JSON in JSON) and the report shows it (HTML).
+    written = {
+        "raw": answer,
+        "archived": json.dumps({"body": {"text": answer.decode()}}).encode(),
+        "html": html.escape(answer.decode()).encode(),
+    }
+    for where, blob in written.items():
+        found = logprobs_leaks(LEAKY_KEY, blob)
+        assert {name.split(":")[0] for name in found} == {"logprobs-tokens", "logprobs-bytes"}, (
+            where
+        )
+    # Alone, the bytes of the key's tokens spell it too; what redaction leaves does not.
+    in_bytes = [{"token": "x", "bytes": list(piece.encode())} for piece in pieces]
+    found = logprobs_leaks(LEAKY_KEY, json.dumps({"content": in_bytes}).encode())
+    assert {name.split(":")[0] for name in found} == {"logprobs-bytes"}
+    assert logprobs_leaks(LEAKY_KEY, Redactor([LEAKY_KEY]).bytes(answer)) == []
 
 
 @pytest.mark.parametrize("fault", KEY_ECHOES)
@@ -45,6 +80,41 @@ def test_an_echoed_key_reaches_no_output(fault: str, tmp_path: Path) -> None:
     # The fault did echo the key: where it was, the answers now say [REDACTED].
     answers = [e["response_excerpt"] for c in results["cases"] for e in c["exchanges"]]
     assert any(REDACTED in answer for answer in answers)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("fault", KEY_ECHOES)
+def test_an_echoed_key_in_logprobs_reaches_no_recorded_byte(fault: str, stream: bool) -> None:
+    # Streamed under key-echo-split-deltas, each chunk's logprobs hold a piece of the key.
+    body = {
+        "model": "reference-1",
+        "messages": [{"role": "user", "content": "What is 2 + 3? Reply with the number only."}],
+        "logprobs": True,
+        "top_logprobs": 2,
+        "stream": stream,
+    }
+    with (
+        ReferenceServer(faults={fault}, api_key=LEAKY_KEY, pace_s=0) as server,
+        RecordingClient(
+            server.base_url,
+            headers={"authorization": f"Bearer {LEAKY_KEY}"},
+            redactor=Redactor([LEAKY_KEY]),
+        ) as client,
+    ):
+        exchange = client.request("POST", "chat/completions", json=body, stream=stream)
+    assert exchange.status == 200
+    record = json.dumps(exchange_record(exchange)).encode()
+    assert leaks(LEAKY_KEY, {"body": exchange.body, "archive": record}) == []
+    # The key was echoed, in the answer's tokens: where it was, they now say [REDACTED].
+    chunks = [json.loads(e.data) for e in exchange.events if e.data != "[DONE]"]
+    tokens = [
+        entry
+        for chunk in (chunks if stream else [exchange.json_or_none()])
+        for choice in chunk["choices"]
+        for entry in (choice.get("logprobs") or {}).get("content") or []
+    ]
+    assert REDACTED in "".join(entry["token"] for entry in tokens)
+    assert all(entry["bytes"] == list(entry["token"].encode()) for entry in tokens)
 
 
 ASSEMBLED_CASES = """

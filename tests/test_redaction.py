@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
 import string
 import time
+from typing import Any
 
 import pytest
 from hypothesis import assume, given, note, settings
@@ -326,6 +329,169 @@ def test_cut_bytes_finds_an_encoded_beginning_and_a_half_written_escape() -> Non
     assert redactor.cut_bytes(b"x sk-c and more") == b"x sk-c and more"
 
 
+# --- logprobs: a key spelt out by the tokens of an answer ---------------------------
+
+
+def _entry(token: str, *alternatives: str) -> dict[str, Any]:
+    """A logprobs entry: the token, its UTF-8 bytes, and itself then ``alternatives``
+    listed as the model's other choices."""
+    listed = [
+        {"token": t, "logprob": -2.0, "bytes": list(t.encode())} for t in (token, *alternatives)
+    ]
+    return {"token": token, "logprob": -0.1, "bytes": list(token.encode()), "top_logprobs": listed}
+
+
+def _answer(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    content = "".join(e["token"] for e in entries)
+    return {
+        "id": "c1",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "logprobs": {"content": entries, "refusal": None},
+            }
+        ],
+    }
+
+
+def _logprobs(answer: Any) -> list[dict[str, Any]]:
+    return answer["choices"][0]["logprobs"]["content"]
+
+
+def _tokens(entries: list[dict[str, Any]]) -> list[str]:
+    return [e["token"] for e in entries]
+
+
+def _bytes_agree(entries: list[dict[str, Any]]) -> bool:
+    """Whether each entry's bytes, and each alternative's, are its token's UTF-8 bytes."""
+    listed = [a for e in entries for a in e.get("top_logprobs", [])]
+    return all(e["bytes"] == list(e["token"].encode()) for e in [*entries, *listed])
+
+
+@pytest.mark.parametrize("cut", range(1, len(SLASHY)))
+def test_a_key_split_between_two_tokens_is_cut_at_every_position(cut: int) -> None:
+    pieces = ["5 (key: " + SLASHY[:cut], SLASHY[cut:] + ")"]
+    body = json.dumps(_answer([_entry(p, p + "!") for p in pieces])).encode()
+    answer = json.loads(Redactor([SLASHY]).bytes(body))
+    entries = _logprobs(answer)
+    assert _tokens(entries) == [f"5 (key: {REDACTED}", ")"]
+    assert answer["choices"][0]["message"]["content"] == f"5 (key: {REDACTED})"
+    assert _bytes_agree(entries)
+    # The alternatives at each place: the token itself, cut like it; another one, without
+    # the piece of the key it holds.
+    assert [_tokens(e["top_logprobs"]) for e in entries] == [
+        [f"5 (key: {REDACTED}", f"5 (key: {REDACTED}!"],
+        [")", f"{REDACTED})!"],
+    ]
+
+
+def test_a_key_only_the_bytes_spell_is_cut_from_them() -> None:
+    # Byte-level tokens: the strings show a placeholder, the bytes hold the text, and a
+    # character's bytes may be split between two tokens (some runtimes write them signed).
+    key = "sk-schlüssel-0123"
+    raw = f"k: {key}.".encode()
+    splits = [0, 3, 9, 10, 16, len(raw)]
+    pieces = [list(raw[a:b]) for a, b in itertools.pairwise(splits)]
+    pieces[2] = [n - 256 if n > 127 else n for n in pieces[2]]
+    entries = [{"token": "\ufffd", "logprob": -0.1, "bytes": p} for p in pieces]
+    out = Redactor([key]).value({"logprobs": {"content": entries}})["logprobs"]["content"]
+    assert b"".join(bytes(e["bytes"]) for e in out) == f"k: {REDACTED}.".encode()
+    assert _tokens(out) == _tokens(entries)
+
+
+def test_an_alternative_that_holds_the_key_alone_is_cut() -> None:
+    body = json.dumps(_answer([_entry("5", f"({SLASHY})"), _entry(".")])).encode()
+    entries = _logprobs(json.loads(Redactor([SLASHY]).bytes(body)))
+    assert _tokens(entries) == ["5", "."]
+    assert _tokens(entries[0]["top_logprobs"]) == ["5", f"({REDACTED})"]
+    assert _bytes_agree(entries)
+
+
+def test_a_key_split_across_streamed_logprobs_chunks_is_cut() -> None:
+    pieces = ["k: ", *(SLASHY[i : i + 4] for i in range(0, len(SLASHY), 4)), "!"]
+    datas = []
+    for piece in pieces:
+        choice = {"index": 0, "delta": {"content": piece}, "logprobs": {"content": [_entry(piece)]}}
+        datas.append(json.dumps({"id": "c1", "choices": [choice]}))
+    # One chunk may carry several tokens: joined in order all the same.
+    two = json.loads(datas[3])
+    two["choices"][0]["logprobs"]["content"].append(_entry(""))
+    datas[3] = json.dumps(two)
+    masked, body = _masked_stream(SLASHY, datas)
+    entries = [e for d in masked for e in _logprobs(json.loads(d))]
+    assert "".join(_tokens(entries)) == f"k: {REDACTED}!"
+    assert _contents(masked) == f"k: {REDACTED}!"
+    assert _bytes_agree(entries)
+    for piece in pieces[1:-1]:
+        assert f'"{piece}"'.encode() not in body
+        assert json.dumps(list(piece.encode())).replace(" ", "").encode() not in body
+
+
+def test_a_body_written_with_escapes_has_its_key_tokens_cut_and_stays_json() -> None:
+    pieces = ["5 (key: ", SLASHY[:7], SLASHY[7:], ")"]
+    written = json.dumps(_answer([_entry(p) for p in pieces])).replace("/", "\\/")
+    written = written.replace('"sk-cc', '"\\u0073k-cc')
+    answer = json.loads(Redactor([SLASHY]).bytes(written.encode()))
+    assert _tokens(_logprobs(answer)) == ["5 (key: ", REDACTED, "", ")"]
+    assert _bytes_agree(_logprobs(answer))
+
+
+def test_a_logprobs_body_without_a_key_is_kept_byte_for_byte() -> None:
+    # Pieces of the key, and a key's beginning, but not at the end of the tokens.
+    entries = [_entry("sk-c"), _entry("c/Le"), _entry(" and")]
+    body = json.dumps(_answer(entries), indent=1).replace("/", "\\/").encode()
+    assert Redactor([SLASHY]).bytes(body) == body
+    assert Redactor([SLASHY]).cut_bytes(body[:-40]) == body[:-40]
+
+
+@pytest.mark.parametrize("where", ["after the key", "inside the key", "in its bytes"])
+def test_a_body_cut_short_has_its_key_tokens_cut_too(where: str) -> None:
+    pieces = ["5 (key: ", SLASHY[:9], SLASHY[9:20], SLASHY[20:], ") and more", "."]
+    body = json.dumps(_answer([_entry(p, p + "!") for p in pieces])).encode()
+    tokens = body.index(b'"logprobs"')
+    ends = {
+        "after the key": body.index(b"and more", tokens) + 3,
+        "inside the key": body.index(SLASHY[9:20].encode(), tokens) + 5,
+        "in its bytes": body.index(json.dumps(list(SLASHY[9:20].encode())).encode(), tokens) + 9,
+    }
+    cut = Redactor([SLASHY]).cut_bytes(body[: ends[where]])
+    assert SLASHY[:9].encode() not in cut and SLASHY[9:14].encode() not in cut
+    assert json.dumps(list(SLASHY[:9].encode())).replace(" ", "").encode()[1:-1] not in cut
+    assert b'"logprobs"' in cut and REDACTED.encode() in cut
+    # Written anew, and still cut short.
+    with pytest.raises(ValueError):
+        json.loads(cut)
+
+
+def test_value_cuts_a_key_spelt_by_tokens_and_leaves_its_input_alone() -> None:
+    result = {"answer": _answer([_entry(p) for p in ["k=", SLASHY[:5], SLASHY[5:], "."]])}
+    before = copy.deepcopy(result)
+    entries = _logprobs(Redactor([SLASHY]).value(result)["answer"])
+    assert _tokens(entries) == ["k=", REDACTED, "", "."]
+    assert _bytes_agree(entries)
+    assert result == before
+
+
+def test_a_credential_in_a_url_spelt_by_tokens_is_cut_as_text_cuts_it() -> None:
+    text = "see https://h.invalid/usage?api_key=abcd1234&sig=ff00aa) ok"
+    pieces = ["see https://h.invalid/usage?api", "_key=ab", "cd1234&s", "ig=ff", "00aa) ok"]
+    body = json.dumps(_answer([_entry(p) for p in pieces])).encode()
+    entries = _logprobs(json.loads(Redactor().bytes(body)))
+    assert "".join(_tokens(entries)) == Redactor().text(text)
+    assert _bytes_agree(entries)
+
+
+def test_a_long_logprobs_answer_is_redacted_in_linear_time() -> None:
+    tokens = [f" w{i}" for i in range(40_000)]
+    tokens[20_000:20_002] = [f" {SLASHY[:10]}", SLASHY[10:]]
+    body = json.dumps(_answer([_entry(t, t + "!") for t in tokens])).encode()
+    started = time.perf_counter()
+    entries = _logprobs(json.loads(Redactor([SLASHY]).cut_bytes(body)))
+    assert time.perf_counter() - started < 5
+    assert _tokens(entries)[20_000:20_002] == [f" {REDACTED}", ""]
+
+
 # --- properties ------------------------------------------------------------------
 
 KEY_CHARS = string.ascii_letters + string.digits + "-_./+~:="
@@ -388,3 +554,19 @@ def test_property_a_key_split_anyhow_is_cut_and_the_rest_kept(
     masked, _ = _masked_stream(key, datas)
     assert _contents(masked) == f"({REDACTED})"
     assert {json.loads(d)["model"] for d in masked} == {model}
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.text(KEY_CHARS, min_size=4, max_size=40), data=st.data())
+def test_property_a_key_split_anyhow_between_logprobs_tokens_is_cut(
+    key: str, data: st.DataObject
+) -> None:
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(key) - 1))))
+    pieces = [key[start:end] for start, end in zip([0, *cuts], [*cuts, len(key)], strict=True)]
+    note(f"pieces: {pieces!r}")
+    entries = [_entry(t, t + "!") for t in ["(", *pieces, ")"]]
+    answer = json.loads(Redactor([key]).bytes(json.dumps(_answer(entries)).encode()))
+    out = _logprobs(answer)
+    assert _tokens(out) == ["(", REDACTED, *[""] * (len(pieces) - 1), ")"]
+    assert _bytes_agree(out)
+    assert [e["top_logprobs"][1]["token"] for e in out[1:-1]] == [f"{REDACTED}!"] * len(pieces)

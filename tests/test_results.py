@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
-from chatconform.config import DialectConfig, ProviderConfig, single
+from chatconform.case import MARK
+from chatconform.config import DIALECT_CAPABILITIES, DialectConfig, ProviderConfig, single
+from chatconform.paths import SUITES_DIR
 from chatconform.results import (
     broken_clients,
     build_results,
@@ -13,6 +16,7 @@ from chatconform.results import (
     headline_sentence,
     run_date,
 )
+from chatconform.rules import catalog
 
 PROVIDER = single("p", "http://p.test/v1", models={"default": "m"})
 
@@ -96,10 +100,16 @@ def test_the_headline_says_how_many_capabilities_conform_and_what_fails_breaks()
         entry("openai/models/list-shape", "pass"),
     ]
     results = build_results(PROVIDER, cases, STARTED, 1.0)
+    # The clients the run's replay saw fail in the failing rows, named as readers know them.
+    results["clients"] = {
+        "openai-python": {"capabilities": {"openai/streaming": "works", "openai/text": "works"}},
+        "vercel-ai": {"capabilities": {"openai/streaming": "wrong", "openai/text": "works"}},
+        "openai-node": {"capabilities": {"openai/streaming": "hangs"}},
+    }
     # One dialect: rows are named by capability alone.
     assert headline_sentence(results) == (
         "p, 2026-12-03: 2 of 3 capabilities conform; streaming fails (2 deviations that break "
-        "openai-python, openai-node, the Vercel AI SDK and LangChain)"
+        "the Vercel AI SDK and openai-node)"
     )
     lines = format_summary(results).splitlines()
     assert lines[0] == headline_sentence(results)
@@ -116,23 +126,29 @@ def test_the_headline_names_rows_by_dialect_lists_the_others_and_counts_non_stri
         entry("anthropic/tools/a", "inconclusive"),
         entry("anthropic/models/a", "error"),
     ]
-    sentence = headline_sentence(build_results(BOTH, cases, STARTED, 1.0))
-    assert sentence == (
+    results = build_results(BOTH, cases, STARTED, 1.0)
+    results["clients"] = {
+        "anthropic-python": {"capabilities": {"anthropic/streaming": "breaks"}},
+        "openai-python": {"capabilities": {"openai/tools": "wrong"}},
+    }
+    assert headline_sentence(results) == (
         "acme, 2026-12-03: 2 of 7 capabilities conform, 2 of them non-strict; openai/tools and "
-        "anthropic/streaming fail (2 deviations that break anthropic-sdk-python, "
-        "anthropic-sdk-typescript, Claude Code and 4 other clients); anthropic/models could "
-        "not be judged (harness "
+        "anthropic/streaming fail (2 deviations that break anthropic-sdk-python and "
+        "openai-python); anthropic/models could not be judged (harness "
         "error); anthropic/tools inconclusive; openai/vision unsupported"
     )
 
 
 def test_clients_are_named_as_readers_know_them() -> None:
-    # "does not break ..." lines name what a deviation spares, not what it breaks.
-    assert broken_clients(["openai.completion.null-field-absent"]) == ""
-    assert broken_clients(["openai.usage.present"]) == "LangChain and LiteLLM"
-    # No client named: the "every ..." lines say who is hit.
-    assert broken_clients(["openai.image.not-delivered"]) == "every vision app"
+    assert broken_clients([], ["anthropic-python", "vercel-ai"]) == (
+        "anthropic-sdk-python and the Vercel AI SDK"
+    )
+    assert broken_clients([], ["a", "b", "c", "d", "e"]) == "a, b, c and 2 other clients"
+    # Without a measured matrix, the clients the catalog says the rules break.
+    claimed = next(rule for rule in catalog().values() if len(rule.breaks) > 1)
+    assert broken_clients([claimed.id]).count(" and ") == 1
     assert broken_clients(["openai.no-such-rule"]) == ""
+    assert broken_clients(["openai.no-such-rule"], []) == ""
 
 
 def test_a_run_that_judged_nothing_says_so_with_its_counts() -> None:
@@ -166,3 +182,82 @@ def test_the_prices_are_kept_in_the_results() -> None:
         "input": 2.5,
         "output": 10.0,
     }
+
+
+def _suite_rows() -> set[str]:
+    """The scorecard row (``dialect/capability``) of every case the installed suites declare."""
+    rows = set()
+    for path in sorted(SUITES_DIR.glob("*/test_*.py")):
+        spec = importlib.util.spec_from_file_location(
+            f"_suite_{path.parent.name}_{path.stem}", path
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for value in vars(module).values():
+            for mark in getattr(value, "pytestmark", []):
+                if mark.name == MARK:
+                    rows.add(f"{mark.args[0].dialect}/{mark.args[0].capability}")
+    return rows
+
+
+def test_every_scorecard_row_has_cases_in_the_suite() -> None:
+    """A row without cases would read not_measured in every run: a promise the suite does
+    not keep. A case outside every row would be scored in a row no dialect declares."""
+    declared = {
+        f"{d}/{c}" for d, capabilities in DIALECT_CAPABILITIES.items() for c in capabilities
+    }
+    rows = _suite_rows()
+    assert sorted(declared - rows) == []
+    assert sorted(rows - declared) == []
+
+
+def inconclusive(case_id: str, reason: str) -> dict[str, Any]:
+    return {**entry(case_id, "inconclusive"), "reason": reason}
+
+
+def test_a_run_refused_everywhere_says_why_nothing_was_judged() -> None:
+    not_sent = "POST /chat/completions: not sent: rate limited: HTTP 429 for 4 requests in a row"
+    cases = [
+        inconclusive("openai/text/a", "rate limited: HTTP 429 after 3 attempts (Retry-After: 2)"),
+        *(inconclusive(f"openai/text/n{i}", not_sent) for i in range(59)),
+    ]
+    results = build_results(PROVIDER, cases, 0.0, 1.0)
+    assert headline_sentence(results) == (
+        "p, 1970-01-01: Nothing judged: 60 inconclusive (rate limited: 60 cases)"
+    )
+
+
+def test_a_provider_gone_half_way_is_named_beside_what_was_judged() -> None:
+    cases = [
+        entry("openai/text/a", "pass"),
+        inconclusive("openai/text/b", "POST /chat/completions: ConnectError: [Errno 111] refused"),
+        inconclusive(
+            "openai/text/c",
+            "POST /chat/completions: not sent: provider unreachable: 3 requests in a row could "
+            "not connect (last: ConnectError: [Errno 111] refused)",
+        ),
+        inconclusive("openai/text/d", "not judged, the model cannot answer the plain version"),
+    ]
+    results = build_results(PROVIDER, cases, 0.0, 1.0)
+    assert headline_sentence(results) == (
+        "p, 1970-01-01: 0 of 1 capability conforms; text inconclusive "
+        "(provider unreachable: 2 cases)"
+    )
+
+
+def test_the_run_sums_its_cases_waits() -> None:
+    cases = [
+        {
+            **entry("openai/text/a", "pass"),
+            "waits": {"retries": 2, "retry_s": 1.25, "rate_limit_s": 0},
+        },
+        {
+            **entry("openai/text/b", "pass"),
+            "waits": {"retries": 1, "retry_s": 2, "rate_limit_s": 3.5},
+        },
+        # A case from an older results.json has none.
+        entry("openai/text/c", "pass"),
+    ]
+    results = build_results(PROVIDER, cases, 0.0, 1.0)
+    assert results["waits"] == {"retries": 3, "retry_s": 3.25, "rate_limit_s": 3.5}

@@ -13,7 +13,16 @@ from chatconform.schemas import SCHEMA_DIR, schema_errors, validator
 
 DATA_DIR = Path(__file__).parent / "data" / "openai"
 OPENAI_SCHEMAS = sorted((SCHEMA_DIR / "openai").glob("*.schema.json"))
-TOP_LEVEL = ["chat_request", "chat_response", "chat_chunk", "error", "models_list"]
+TOP_LEVEL = [
+    "chat_request",
+    "chat_response",
+    "chat_chunk",
+    "error",
+    "models_list",
+    "model",
+    "embeddings_request",
+    "embeddings_response",
+]
 DELETE = object()
 
 
@@ -142,6 +151,9 @@ GOOD = [
     ("chat_chunk", "chunk_tool_call_delta.json"),
     ("error", "error_envelope.json"),
     ("models_list", "models_list.json"),
+    ("model", "model.json"),
+    ("embeddings_response", "embeddings_response.json"),
+    ("embeddings_request", "embeddings_request.json"),
     ("chat_request", "request_basic.json"),
     ("chat_request", "request_vision_tools.json"),
 ]

@@ -16,19 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from client_claims import claim_mismatches
 from leak_helpers import LEAKY_KEY, leaks, outputs
 
 from chatconform.fixture_server import FixtureServer
 from chatconform.reference import FAULTS, ReferenceServer
+from chatconform.reference.embeddings import EMBEDDING_MODEL
 from chatconform.rules import catalog
 
 EXPECTATIONS = tomllib.loads(
     (Path(__file__).parent / "data" / "fault_expectations.toml").read_text(encoding="utf-8")
 )
 KEY_ENV = "CHATCONFORM_SELFTEST_KEY"
-# Every scorecard row the reference is measured on: all but OpenAI's structured output,
-# which has no suite yet.
-NOT_MEASURED = {"openai/structured_output"}
+# Every scorecard row the reference is measured on: all of them.
+NOT_MEASURED: set[str] = set()
 # Pacing fast enough for CI, slow enough that a faithful stream is clearly incremental
 # even when a busy machine holds the client back for a while (a stall shorter than
 # the whole stream cannot make it look like one burst).
@@ -47,7 +48,7 @@ image_base_url = "{images}"
 
 [providers.reference.dialects.openai]
 base_url = "{server.base_url}"
-models = {{ default = "{server.model}" }}
+models = {{ default = "{server.model}", reasoning = "{server.reasoning_model}", embeddings = "{EMBEDDING_MODEL}" }}
 
 [providers.reference.dialects.anthropic]
 base_url = "{server.root_url}"
@@ -87,6 +88,16 @@ def test_faithful_reference_passes_every_case(tmp_path: Path) -> None:
     ]
     assert not_passing == []
     assert [f for c in results["cases"] for f in c["findings"]] == []
+    # Every real client the run replayed its answers through got what the suite read.
+    python_clients = {k: v for k, v in results["clients"].items() if k.endswith("-python")}
+    assert sorted(python_clients) == ["anthropic-python", "openai-python"]
+    assert {
+        (name, row): kind
+        for name, entry in python_clients.items()
+        for row, kind in entry["capabilities"].items()
+        if kind not in ("works", "n/a")
+    } == {}
+    assert claim_mismatches(results) == []
     statuses = results["summary"]["capabilities"]
     assert {c for c, status in statuses.items() if status != "pass"} == NOT_MEASURED
     # Judged again offline, after the reference is gone, the run keeps every verdict.
@@ -157,6 +168,8 @@ def test_fault_fires_exactly_its_declared_rules(fault: str, tmp_path: Path) -> N
         )
     failed = any(e["status"] == "fail" for e in expected)
     assert done.returncode == (1 if failed else 0), done.stdout + done.stderr
+    # The clients the fired rules claim to break are those the replay saw break.
+    assert claim_mismatches(results, fault) == [], f"{fault}: catalog breaks vs. client replay"
 
 
 def test_every_fault_has_an_expectation() -> None:
@@ -212,3 +225,32 @@ def test_valid_sse_framing_variants_are_never_deviations(tmp_path: Path) -> None
         (c["id"], c["verdict"], c["findings"]) for c in results["cases"] if c["verdict"] != "pass"
     ] == []
     assert done.returncode == 0
+
+
+def test_cases_in_flight_together_are_judged_as_one_at_a_time(tmp_path: Path) -> None:
+    """Concurrency changes nothing but time: with cases in flight together (threads),
+    every case gets the verdict, findings and requests of a sequential run."""
+    outcomes = []
+    for concurrency in ("1", "8"):
+        directory = tmp_path / concurrency
+        directory.mkdir()
+        with ReferenceServer(
+            faults=frozenset({"chunk-id-changes"}), pace_s=float(PACE_S)
+        ) as server:
+            _, results = run_suite(
+                server,
+                directory,
+                "--only",
+                "openai/streaming,openai/tools,anthropic/streaming",
+                "--concurrency",
+                concurrency,
+            )
+        outcomes.append(
+            [
+                (c["id"], c["verdict"], sorted(f["rule"] for f in c["findings"]), c["usage"])
+                for c in results["cases"]
+            ]
+        )
+    assert len(outcomes[0]) > 30
+    assert any(rules for _, _, rules, _ in outcomes[0]), "the fault fired nowhere"
+    assert outcomes[0] == outcomes[1]

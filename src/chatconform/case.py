@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, NoReturn
 
 import pytest
@@ -19,6 +20,9 @@ MARK = "chatconform_case"
 Control = Callable[[], str | None]
 # Long enough for a request with small inline images to stay a runnable curl line.
 REQUEST_CHARS = 64_000
+# Gaps between content events kept per stream in results.json: a longer stream keeps an
+# evenly spaced sample of its gaps, and its longest one.
+MAX_GAPS = 1000
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ class CaseRecord:
     exchange_usage: dict[int, tuple[int, int]] = field(default_factory=dict)
     # Per streamed exchange (by index), when its first content arrived: time to first token.
     first_tokens: dict[int, float] = field(default_factory=dict)
+    # Per streamed exchange (by index), when each event carrying output arrived: the
+    # inter-chunk gaps of the provider profile.
+    content_times: dict[int, list[float]] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     # The optional feature under test; starts as the case declares it, and a case
     # whose parameters decide it (an image format) sets it before sending.
@@ -117,6 +124,13 @@ class CaseRecord:
         index = self._index(exchange)
         if index is not None:
             self.first_tokens[index] = seconds
+
+    def content_events(self, exchange: Exchange, times: list[float]) -> None:
+        """Note when each event of a stream that carried output (text, reasoning, tool
+        arguments) arrived, in seconds from the request."""
+        index = self._index(exchange)
+        if index is not None:
+            self.content_times[index] = times
 
     def add(self, findings: list[Finding], exchange: Exchange | None = None) -> list[Finding]:
         """Record findings, tied to the exchange that shows them (unless already tied)."""
@@ -222,8 +236,14 @@ class CaseRecord:
                 "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens,
             },
+            "waits": waits(self.exchanges),
             "exchanges": [
-                _exchange_summary(e, key_env, self.exchange_usage.get(i), self.first_tokens.get(i))
+                {
+                    **_exchange_summary(
+                        e, key_env, self.exchange_usage.get(i), self.first_tokens.get(i)
+                    ),
+                    **_gaps(self.content_times.get(i)),
+                }
                 for i, e in enumerate(self.exchanges)
             ],
             **({"media": self.media} if self.media else {}),
@@ -248,6 +268,31 @@ def _exchange_summary(
         "events": len(exchange.events),
         "usage": None if usage is None else {"input_tokens": usage[0], "output_tokens": usage[1]},
         "attempts": exchange.attempts,
+        "rate_wait_s": round(exchange.rate_wait_s, 3),
+        "retry_wait_s": round(exchange.retry_wait_s, 3),
         "error": exchange.error,
         "response_excerpt": exchange.excerpt(),
     }
+
+
+def waits(exchanges: list[Exchange]) -> dict[str, Any]:
+    """A case's ``waits``: the retries its requests took, and the seconds spent waiting
+    between attempts and for the run's rate limits (time that is not the provider's)."""
+    return {
+        "retries": sum(max(0, e.attempts - 1) for e in exchanges),
+        "retry_s": round(sum(e.retry_wait_s for e in exchanges), 3),
+        "rate_limit_s": round(sum(e.rate_wait_s for e in exchanges), 3),
+    }
+
+
+def _gaps(times: list[float] | None) -> dict[str, Any]:
+    """``content_gaps_s``: the seconds between consecutive content events of a stream, at
+    most ``MAX_GAPS`` of them (evenly spaced, the longest always kept); nothing for an
+    exchange whose content events were not noted."""
+    if times is None:
+        return {}
+    gaps = [round(b - a, 4) for a, b in pairwise(times)]
+    if len(gaps) > MAX_GAPS:
+        step = len(gaps) / (MAX_GAPS - 1)
+        gaps = [gaps[int(k * step)] for k in range(MAX_GAPS - 1)] + [max(gaps)]
+    return {"content_gaps_s": gaps}

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from chatconform import __version__, baseline, compare, diff, trend
+from chatconform import __version__, baseline, compare, diff, load, trend
+from chatconform.client import tls_context
 from chatconform.compare import printable
 from chatconform.config import (
     AUTH_STYLES,
@@ -92,7 +93,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--api-key-env", metavar="VAR", help="environment variable holding the API key"
     )
-    run.add_argument("--concurrency", type=int, help="cases run in parallel (default 4)")
+    run.add_argument(
+        "--concurrency", type=int, help="requests in flight at once, one per case (default 4)"
+    )
+    run.add_argument(
+        "--processes",
+        type=_positive,
+        default=1,
+        help="worker processes the cases are spread over (default 1: cases wait on the "
+        "provider, so one process keeps them all in flight, in threads)",
+    )
     run.add_argument(
         "--timeout",
         type=float,
@@ -100,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds of silence before a request is cut (default 60)",
     )
     run.add_argument("--max-tokens-total", type=int, help="token budget of the whole run")
+    run.add_argument(
+        "--load",
+        type=load.load_count,
+        metavar="N",
+        help="after the suite, send N identical small requests at once and report their "
+        "success rate and latency against one alone (information, never a verdict)",
+    )
     run.add_argument(
         "--image-base-url",
         metavar="URL",
@@ -163,6 +180,12 @@ def _parser() -> argparse.ArgumentParser:
         default=0.02,
         help="with the embedded reference: seconds between stream chunks",
     )
+    run.add_argument(
+        "--clients",
+        metavar="FAMILIES",
+        help="real client libraries to replay the run through, after it: python, node or "
+        "both (python,node), or none (default: every family that can run here)",
+    )
     run.set_defaults(func=cmd_run)
 
     serve = commands.add_parser("serve", help="serve the reference provider on loopback")
@@ -200,6 +223,9 @@ def _parser() -> argparse.ArgumentParser:
         default=FAIL_ON_DEFAULT,
         help=f"as for run (default {FAIL_ON_DEFAULT})",
     )
+    rejudge.add_argument(
+        "--clients", metavar="FAMILIES", help="as for run (default: every family that can run)"
+    )
     rejudge.set_defaults(func=cmd_rejudge)
 
     rules = commands.add_parser("rules", help="list every rule with its severity and requirement")
@@ -219,9 +245,16 @@ def _port(value: str) -> int:
     return int(value)
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return int(value)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     only = _capabilities(args.only)
     fail_on = _fail_on(args.fail_on)
+    families = _client_families(args.clients)
     if args.attempts < 1:
         raise UsageError("--attempts must be at least 1")
     try:
@@ -252,7 +285,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_dir = _run_dir(args.reports, provider.name)
         provider_file = run_dir / "provider.json"
         provider_file.write_text(provider.to_json(), encoding="utf-8")
-        code = _pytest(provider, run_dir, provider_file, only, args.case, args.attempts)
+        code = _pytest(
+            provider, run_dir, provider_file, only, args.case, args.attempts, args.processes
+        )
+        if args.load and code != PYTEST_INTERRUPTED:
+            load.after_run(provider, run_dir, args.load)
+    _client_matrix(run_dir, code, families, provider)
     return _finish(run_dir, code, fail_on, accepted, args.summary_md)
 
 
@@ -275,6 +313,31 @@ def _capabilities(value: str | None) -> list[str]:
     return names
 
 
+def _client_families(value: str | None) -> tuple[str, ...] | None:
+    from chatconform.clients.matrix import parse_families
+
+    try:
+        return parse_families(value)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _client_matrix(
+    run_dir: Path, code: int, families: tuple[str, ...] | None, provider: ProviderConfig
+) -> None:
+    """Replay the finished run through the real client libraries (results.json's
+    ``clients``); a run cut short or broken gets none."""
+    if code not in (0, 1) or not (run_dir / RESULTS_FILE).exists():
+        return
+    from chatconform.clients.matrix import attach
+    from chatconform.redaction import Redactor
+
+    key = provider.api_key()
+    headers = [v for d in provider.dialects.values() for v in d.secret_header_values()]
+    for note in attach(run_dir, families, Redactor([key, *headers] if key else headers)):
+        print(f"chatconform: {printable(note)}", file=sys.stderr)
+
+
 def _fail_on(value: str) -> frozenset[str]:
     names = [v.strip() for v in value.split(",") if v.strip()]
     unknown = [n for n in names if n not in FAILABLE]
@@ -289,6 +352,7 @@ def _start_reference(
 ) -> ProviderConfig:
     from chatconform.fixture_server import FixtureServer
     from chatconform.reference import ReferenceServer
+    from chatconform.reference.embeddings import EMBEDDING_MODEL
     from chatconform.reference.faults import check_fault_names
 
     try:
@@ -304,12 +368,18 @@ def _start_reference(
         f"chatconform: no provider configured; testing the embedded reference provider at {server.base_url}"
         + (f" with faults {', '.join(sorted(faults))}" if faults else "")
     )
-    # The reference speaks both dialects, and thinks when asked to.
+    # The reference speaks both dialects, thinks when asked to, and embeds.
     provider = ProviderConfig(
         name=label,
         dialects={
             "openai": DialectConfig(
-                base_url=server.base_url, auth="bearer", models={"default": server.model}
+                base_url=server.base_url,
+                auth="bearer",
+                models={
+                    "default": server.model,
+                    "embeddings": EMBEDDING_MODEL,
+                    "reasoning": server.reasoning_model,
+                },
             ),
             "anthropic": DialectConfig(
                 base_url=server.root_url,
@@ -371,7 +441,9 @@ def _preflight_one(
     used; False when this endpoint is missing and another may tell (not ``last``)."""
     shown = public_url(url)
     try:
-        response = httpx.request(method, url, json=body, headers=headers, timeout=10.0)
+        response = httpx.request(
+            method, url, json=body, headers=headers, timeout=10.0, verify=tls_context()
+        )
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         reason = str(exc) or type(exc).__name__
         raise UsageError(f"cannot reach {shown}: {reason}") from None
@@ -440,6 +512,7 @@ def _pytest(
     only: list[str],
     cases: list[str],
     attempts: int,
+    processes: int = 1,
     replay: Path | None = None,
 ) -> int:
     import pytest
@@ -459,21 +532,25 @@ def _pytest(
         # plugin whose import alone costs seconds; the suites do not use it.
         "-p",
         "no:hypothesispytest",
-        # The CLI imports chatconform before pytest starts, so pytest cannot
-        # rewrite its asserts and says so; the harness uses no bare asserts.
-        "-W",
-        "ignore::pytest.PytestAssertRewriteWarning",
+        # The suites and the harness use no bare asserts: rewriting them would only cost
+        # each run a recompile of every suite module.
+        "--assert=plain",
     ]
     if only:
         args.append(f"--cc-only={','.join(only)}")
     args += [f"--cc-case={c}" for c in cases]
-    workers = provider.concurrency
+    concurrency = provider.concurrency
     if replay is not None:
         args.append(f"--cc-replay={replay}")
-        # Offline, cases wait on nothing: more processes than cores only cost start-up.
-        workers = min(workers, os.cpu_count() or 1)
-    if workers > 1:
-        args += ["-n", str(workers)]
+        # Offline, cases wait on nothing: judging is all CPU, spread over the cores, and
+        # more processes than cores only cost start-up.
+        processes = min(concurrency, os.cpu_count() or 1)
+        concurrency = processes
+    processes = min(processes, concurrency)
+    # Each process keeps its share of the requests in flight, in threads.
+    args.append(f"--cc-concurrency={-(-concurrency // processes)}")
+    if processes > 1:
+        args += ["-n", str(processes)]
     return int(pytest.main(args))
 
 
@@ -549,6 +626,7 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
     from chatconform.results import write_results
 
     fail_on = _fail_on(args.fail_on)
+    families = _client_families(args.clients)
     source = args.run_dir
     try:
         recorded = archive.load(source / archive.ARCHIVE_FILE)
@@ -605,6 +683,7 @@ def cmd_rejudge(args: argparse.Namespace) -> int:
         provider, target, provider_file, [], [], attempts, replay=source / archive.ARCHIVE_FILE
     )
     results_file = target / RESULTS_FILE
+    _client_matrix(target, code, families, provider)
     if results_file.exists():
         results = json.loads(results_file.read_text(encoding="utf-8"))
         original = _original_results(source)

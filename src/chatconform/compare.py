@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from chatconform.html_page import case_anchor, css_class, page
+from chatconform.report_clients import CLIENTS_STYLE, vendors_html
 from chatconform.results import RESULTS_FILE, status_label
 
 REPORT_FILE = "report.html"
@@ -168,6 +169,23 @@ def comparison(runs: list[Run]) -> dict[str, Any]:
         "capabilities": capabilities,
         "cases": {"total": total, "differing": differing},
         "groups": rows,
+        # Per vendor, its run's client matrix (None: the run has none).
+        "clients": {label: _client_matrix(run) for label, run in zip(labels, runs, strict=True)},
+    }
+
+
+def _client_matrix(run: Run) -> dict[str, Any] | None:
+    """A run's client matrix: per client, its version and outcome per capability."""
+    clients = run.results.get("clients")
+    if not isinstance(clients, dict):
+        return None
+    return {
+        str(name): {
+            "version": _str(entry.get("version")),
+            "capabilities": _str_map(entry.get("capabilities")),
+        }
+        for name, entry in clients.items()
+        if isinstance(entry, dict)
     }
 
 
@@ -383,6 +401,8 @@ def _page(data: dict[str, Any], runs: list[Run], output_path: Path) -> str:
         _metrics_table(data["vendors"], output_path),
         "<h2>Capabilities</h2>",
         _capabilities_table(data["capabilities"], labels, head),
+        "<h2>Clients</h2>",
+        vendors_html(data["clients"], labels),
         "<h2>Cases</h2>",
         '<div class="cc-cases">',
         '<input type="checkbox" id="cc-only-differing" class="cc-noprint">'
@@ -411,7 +431,7 @@ def _page(data: dict[str, Any], runs: list[Run], output_path: Path) -> str:
         body.append("</tbody>")
     body.append("</table></div>")
     title = "chatconform comparison: " + ", ".join(labels)
-    return page(title, "".join(body), extra_style=_STYLE)
+    return page(title, "".join(body), extra_style=_STYLE + CLIENTS_STYLE)
 
 
 def _standings(data: dict[str, Any]) -> str:

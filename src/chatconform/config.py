@@ -26,6 +26,8 @@ CAPABILITIES = (
     "tools",
     "thinking",
     "structured_output",
+    "reasoning",
+    "embeddings",
     "errors",
     "models",
     "claude_code",
@@ -39,6 +41,8 @@ DIALECT_CAPABILITIES = {
         "base64_image",
         "tools",
         "structured_output",
+        "reasoning",
+        "embeddings",
         "errors",
         "models",
     ),
@@ -55,8 +59,9 @@ DIALECT_CAPABILITIES = {
         "claude_code",
     ),
 }
-# Capabilities measured only with a model named for them: `default` is no thinking model.
-NAMED_ONLY = frozenset({"thinking"})
+# Capabilities measured only with a model named for them: `default` is no thinking,
+# reasoning or embedding model.
+NAMED_ONLY = frozenset({"thinking", "reasoning", "embeddings"})
 # How the key is sent: OpenAI's Authorization Bearer, or Anthropic's x-api-key header.
 AUTH_STYLES = ("bearer", "x-api-key")
 DEFAULT_AUTH = {"openai": "bearer", "anthropic": "x-api-key"}
@@ -119,6 +124,13 @@ class ProviderConfig:
     # What the provider charges per million tokens (``input``, ``output``): for the
     # report's estimated cost of the run. Empty when the config gives no prices.
     prices: dict[str, float] = field(default_factory=dict)
+    # The parameter OpenAI probes bound their cost with: max_completion_tokens for a
+    # provider whose models refuse max_tokens (the official o-series do).
+    token_param: str = "max_tokens"
+    # The provider's limits for the key, per minute: requests, and tokens (prompt and
+    # cap, counted when sent). The whole run keeps under them; None is no limit.
+    rpm: int | None = None
+    tpm: int | None = None
 
     def dialect(self, name: str) -> DialectConfig | None:
         return self.dialects.get(name)
@@ -285,8 +297,12 @@ _KINDS: dict[str, type | tuple[type, ...]] = {
     "auth": str,
     "headers": dict,
     "prices": dict,
+    "token_param": str,
+    "rpm": int,
+    "tpm": int,
 }
 PRICE_KEYS = ("input", "output")
+TOKEN_PARAMS = ("max_tokens", "max_completion_tokens")
 
 
 def _check_types(table: dict[str, Any], where: str) -> None:
@@ -432,8 +448,15 @@ def validate(provider: ProviderConfig, where: str, environ: Mapping[str, str]) -
         raise ConfigError(f"{where}: concurrency must be at least 1")
     if not (math.isfinite(provider.timeout_s) and provider.timeout_s > 0):
         raise ConfigError(f"{where}: timeout_s must be a positive number of seconds")
+    if provider.token_param not in TOKEN_PARAMS:
+        raise ConfigError(
+            f"{where}: token_param is {provider.token_param!r}; choose from {', '.join(TOKEN_PARAMS)}"
+        )
     if provider.max_tokens_total is not None and provider.max_tokens_total < 1:
         raise ConfigError(f"{where}: max_tokens_total must be at least 1")
+    for key in ("rpm", "tpm"):
+        if getattr(provider, key) is not None and getattr(provider, key) < 1:
+            raise ConfigError(f"{where}: {key} must be at least 1 (per minute), or left out")
     if provider.image_base_url is not None:
         parts = urlsplit(provider.image_base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:

@@ -20,12 +20,14 @@ import pytest
 from chatconform import archive
 from chatconform.budget import TokenLedger
 from chatconform.case import MARK, CaseInfo, CaseRecord, CaseStop
-from chatconform.client import Limits, RecordingClient
+from chatconform.client import Limits, RecordingClient, shared_controls
+from chatconform.concurrency import CaseRunner
 from chatconform.config import ProviderConfig
 from chatconform.dialects.anthropic.probe import AnthropicProbe
 from chatconform.dialects.openai.probe import OpenAIProbe
 from chatconform.junit import write_junit
 from chatconform.probe import Probe
+from chatconform.rate import RateLimits
 from chatconform.redaction import Redactor
 from chatconform.replay import ReplayClient
 from chatconform.results import build_results, findings_text, verdict_reason, write_results
@@ -35,6 +37,9 @@ P = TypeVar("P", bound=Probe)
 RECORD_KEY = pytest.StashKey[CaseRecord]()
 ARCHIVE_KEY = pytest.StashKey[archive.Archive]()
 RESULT_PROPERTY = "chatconform_result"
+# A case's place in the collection: results keep that order, however cases interleave.
+ORDER_KEY = pytest.StashKey[int]()
+ORDER_PROPERTY = "chatconform_order"
 # The pytest outcome of each verdict, which pytest's exit code and its terminal
 # count: only a judged case passes; one that could not be judged is
 # skipped, its verdict leading the reason ("inconclusive: stream stalled").
@@ -77,6 +82,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="answer every request from this wire archive (exchanges.jsonl.gz) and send none",
     )
     group.addoption(
+        "--cc-concurrency",
+        metavar="N",
+        type=int,
+        default=1,
+        help="cases in flight at once in this process, each in a thread (default 1)",
+    )
+    group.addoption(
         "--cc-attempts",
         metavar="K",
         type=int,
@@ -91,6 +103,13 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("cc_report_dir") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(ResultsCollector(config), "chatconform-results")
+    concurrency = config.getoption("cc_concurrency")
+    if concurrency < 1:
+        raise pytest.UsageError("--cc-concurrency must be at least 1")
+    # Under xdist the controller runs no case: its workers keep theirs in flight.
+    controller = getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput")
+    if concurrency > 1 and not controller:
+        config.pluginmanager.register(CaseRunner(concurrency), "chatconform-concurrency")
 
 
 def replayed(config: pytest.Config) -> archive.Archive | None:
@@ -145,6 +164,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+    for order, item in enumerate(items):
+        item.stash[ORDER_KEY] = order
     if any(case_info(i) for i in items) and not config.getoption("cc_provider"):
         raise pytest.UsageError(
             "conformance suites run through `chatconform run` (no --cc-provider)"
@@ -196,6 +217,11 @@ def recording_clients(
             for name, spoken in provider.dialects.items()
         }
         return
+    # The provider's rate limits and the breaker hold for the whole run: every dialect,
+    # thread and process (see chatconform.rate).
+    shared = shared_controls(
+        pytestconfig.getoption("cc_report_dir"), RateLimits(provider.rpm, provider.tpm)
+    )
     with contextlib.ExitStack() as stack:
         yield {
             name: stack.enter_context(
@@ -208,6 +234,7 @@ def recording_clients(
                     },
                     redactor=redactor,
                     limits=limits,
+                    **shared,
                 )
             )
             for name, spoken in provider.dialects.items()
@@ -314,6 +341,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         record.result(verdict, reason, time.monotonic() - record.started, key_env)
     )
     report.user_properties.append((RESULT_PROPERTY, json.dumps(result)))
+    report.user_properties.append((ORDER_PROPERTY, item.stash.get(ORDER_KEY, 0)))
     _archive(item, record, redactor)
     report.outcome = OUTCOMES[verdict]
     if verdict is Verdict.FAIL:
@@ -346,22 +374,26 @@ class ResultsCollector:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.cases: list[dict[str, Any]] = []
+        self.cases: list[tuple[int, dict[str, Any]]] = []
         self.started_at = time.time()
         self.results: dict[str, Any] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        for name, value in report.user_properties:
-            if name == RESULT_PROPERTY:
-                self.cases.append(json.loads(value))
+        properties = dict(report.user_properties)
+        if RESULT_PROPERTY in properties:
+            self.cases.append(
+                (properties.get(ORDER_PROPERTY, 0), json.loads(properties[RESULT_PROPERTY]))
+            )
 
     def _provider(self) -> ProviderConfig:
         return ProviderConfig.from_json(Path(self.config.getoption("cc_provider")).read_text())
 
     def _build(self, complete: bool = True) -> dict[str, Any]:
         provider = self._provider()
+        # Cases end in any order (in flight together, or on several workers).
+        cases = [case for _, case in sorted(self.cases, key=lambda entry: entry[0])]
         return build_results(
-            provider, self.cases, self.started_at, time.time() - self.started_at, complete=complete
+            provider, cases, self.started_at, time.time() - self.started_at, complete=complete
         )
 
     @pytest.hookimpl(tryfirst=True)

@@ -16,11 +16,12 @@ from chatconform import refusals
 from chatconform.answers import accepted
 from chatconform.budget import TokenLedger
 from chatconform.case import CaseRecord, Control
-from chatconform.client import Cut, RecordingClient
+from chatconform.client import Cut, RecordingClient, request_body
 from chatconform.config import DialectConfig, ProviderConfig
 from chatconform.exchange import Exchange, clip
 from chatconform.finding import Finding
 from chatconform.prompts import Prompt, prompt
+from chatconform.rate import estimated_tokens
 from chatconform.reply import Reply
 
 # Judges a 5xx from the failed exchange, the same request sent again, and a control.
@@ -184,13 +185,23 @@ class Probe(ABC):
         return f"asked {plain.name}, it answered {clip(answer, 80)!r}, not {wanted}"
 
     def _send(self, method: str, path: str, **kwargs: Any) -> Exchange:
-        if self.ledger is not None and self.ledger.exhausted():
-            self.record.inconclusive(
-                f"token budget exhausted (max_tokens_total {self.ledger.limit})"
-            )
-        exchange = self.client.request(method, path, **kwargs)
+        held = 0
+        if self.ledger is not None:
+            payload = kwargs.get("json")
+            held = estimated_tokens(payload, request_body(payload, kwargs.get("content")))
+            if not self.ledger.hold(held):
+                self.record.inconclusive(
+                    f"token budget exhausted (max_tokens_total {self.ledger.limit}; "
+                    f"this request may cost up to ~{held} tokens)"
+                )
+        try:
+            exchange = self.client.request(method, path, **kwargs)
+        finally:
+            if self.ledger is not None:
+                self.ledger.settle(held, 0)
         self.record.add_exchange(exchange)
         self._account(exchange)
+        self.judge_transport(exchange)
         if exchange.error:
             self.record.inconclusive(f"{method} /{path}: {exchange.error}")
         if exchange.status == 429:
@@ -207,6 +218,18 @@ class Probe(ABC):
                 f"response larger than {self.client.limits.max_body_bytes} bytes; cut, not judged"
             )
         return exchange
+
+    def judge_transport(self, exchange: Exchange) -> None:
+        """Stop the case when the response's bytes cannot be read at all (a body not
+        encoded as its Content-Encoding says, or not UTF-8): a finding, not an outage,
+        and nothing in the body is judged."""
+        if self.record.add(self._transport_findings(exchange), exchange):
+            self.record.broken("the response's bytes cannot be read (see findings)")
+
+    def _transport_findings(self, exchange: Exchange) -> list[Finding]:
+        """Findings of bytes no client reads past. A dialect without such checks finds
+        none, and its transport errors stay inconclusive."""
+        return []
 
     def _account(self, exchange: Exchange) -> None:
         if not 200 <= (exchange.status or 0) < 300:

@@ -4,14 +4,17 @@ A provider may echo a key back in any encoding, so a configured secret is matche
 character by character in each form a character can take on the wire: as is,
 JSON-escaped (``\\uXXXX``, ``\\/``, also JSON inside JSON), percent-encoded (also
 twice) and as an HTML character reference. Credentials in URL query strings
-(``?api_key=``, ``&sig=``...) are redacted whatever their value.
+(``?api_key=``, ``&sig=``...) are redacted whatever their value. A secret spelt out
+in pieces is found where the pieces are joined again: the deltas of a stream, and
+the tokens of a logprobs list (their strings, and their bytes as integer arrays).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from typing import Any, AnyStr
 
 REDACTED = "[REDACTED]"
@@ -49,7 +52,7 @@ _CREDENTIAL_PARAM = (
     r"(?i:(?:[\w.-]{0,40}[_.-])?(?:apikey|accesstoken|key|token|sig|signature|secret"
     r"|password|passwd|credential|auth))"
     r"(?:=|%3[dD]|\\u003[dD]))"
-    r"(?:\\/|[^\s&#\"'<>\\])+"
+    r"(?P<value>(?:\\/|[^\s&#\"'<>\\])+)"
 )
 _CREDENTIAL_TEXT = re.compile(_CREDENTIAL_PARAM)
 _CREDENTIAL_BYTES = re.compile(_CREDENTIAL_PARAM.encode())
@@ -57,6 +60,12 @@ _CREDENTIAL_BYTES = re.compile(_CREDENTIAL_PARAM.encode())
 # other line; CRLF, LF or CR ends it. What follows the last line end is no line yet.
 _SSE_LINE = re.compile(rb"(?:data(?:: ?|(?=[\r\n]))(?P<value>[^\r\n]*)|[^\r\n]*)(?:\r\n|\r|\n)")
 _BOM = "\ufeff".encode()
+_JSON_DOCUMENT = re.compile(rb"\s*[\[{]")
+# What a JSON document cut short is read as: its strings (the last maybe unterminated)
+# skipped whole, its brackets and commas; the rest (numbers, literals, blanks) skipped.
+_JSON_PART = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)|[\[\]{},]', re.DOTALL)
+# Nesting deeper than any API's answer: a cut document that deep is not read back.
+_MAX_CUT_DEPTH = 64
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -118,18 +127,26 @@ class Redactor:
         return _CREDENTIAL_TEXT.sub(r"\g<head>" + REDACTED, value)
 
     def bytes(self, value: bytes) -> bytes:
+        value = self._json_bytes(value)
         value = _masked(value, self._spans(value, self._bytes), REDACTED.encode())
         return _CREDENTIAL_BYTES.sub(rb"\g<head>" + REDACTED.encode(), value)
 
     def value(self, obj: Any) -> Any:
         """``obj`` with every string in it redacted (keys too): a case's result quotes
-        provider text, assembled from pieces no single recorded read held whole."""
+        provider text, assembled from pieces no single recorded read held whole. A
+        secret spelt out by a list of logprobs tokens is cut out of them too."""
+        if any(_token_lists(obj)):
+            obj = copy.deepcopy(obj)
+            self._token_runs_redacted({0: obj})
+        return self._value(obj)
+
+    def _value(self, obj: Any) -> Any:
         if isinstance(obj, str):
             return self.text(obj)
         if isinstance(obj, dict):
-            return {self.value(k): self.value(v) for k, v in obj.items()}
+            return {self._value(k): self._value(v) for k, v in obj.items()}
         if isinstance(obj, list | tuple):
-            return type(obj)(self.value(item) for item in obj)
+            return type(obj)(self._value(item) for item in obj)
         if isinstance(obj, bytes):
             return self.bytes(obj)
         return obj
@@ -137,11 +154,8 @@ class Redactor:
     def cut_bytes(self, value: bytes) -> bytes:
         """``bytes`` for a body cut short: a secret's beginning left at the cut goes too."""
         value = self.bytes(value)
-        for chars in self._chars:
-            start = _cut_secret(value, chars)
-            if start is not None:
-                return value[:start] + REDACTED.encode()
-        return value
+        start = self._cut_start(value)
+        return value if start is None else value[:start] + REDACTED.encode()
 
     def stream(self, datas: Sequence[str], body: bytes) -> tuple[list[str], bytes]:
         """Events' data and the raw stream, with a secret split across events masked.
@@ -151,11 +165,10 @@ class Redactor:
         path in successive events (a choice known by its ``index``) are joined,
         searched, and every piece of a secret found there is cut out of its event and
         of the body, where the secret's first piece becomes ``[REDACTED]``: the answer
-        reads as if redacted whole. Only the events changed are written anew.
+        reads as if redacted whole. The logprobs tokens of successive events are joined
+        the same way. Only the events changed are written anew.
         """
         datas = list(datas)
-        if not self._secrets:
-            return datas, body
         documents: dict[int, Any] = {}
         for event, data in enumerate(datas):
             try:
@@ -163,8 +176,9 @@ class Redactor:
             except (ValueError, RecursionError):
                 continue
         # Edited where the parse found each piece, never by searching the event's text:
-        # a piece may also be spelt elsewhere in it ("id", the model's name).
-        changed: set[int] = set()
+        # a piece may also be spelt elsewhere in it ("id", the model's name). Tokens
+        # first: their strings are then clean when the strings of each path are joined.
+        changed = self._token_runs_redacted(documents)
         for event, path, new in list(self._split_secret_edits(documents)):
             documents[event] = _replaced(documents[event], path, new)
             changed.add(event)
@@ -183,6 +197,102 @@ class Redactor:
                 clean = OTHER_CREDENTIAL
             redacted[name] = clean
         return redacted
+
+    def _json_bytes(self, value: bytes) -> bytes:
+        """A JSON document whose logprobs spell a secret out, written anew without it; any
+        other value as it is."""
+        if not _JSON_DOCUMENT.match(value):
+            return value
+        try:
+            document, closers = json.loads(value), b""
+        except (ValueError, RecursionError):
+            # A body cut short (the size limit, a stall) is read up to its last whole
+            # element, and written anew as cut short as it was, without the rest.
+            cut = _cut_document(value)
+            if cut is None:
+                return value
+            document, closers = cut
+        ends = _open_lists(document) if closers else set()
+        if not self._token_runs_redacted({0: document}, ends):
+            return value
+        written = _dumped(document).encode()
+        return written[: len(written) - len(closers)]
+
+    def _token_runs_redacted(
+        self, documents: Mapping[int, Any], cut: Set[int] = frozenset()
+    ) -> set[int]:
+        """Cuts every secret spelt out by a list of logprobs tokens out of them, in place,
+        and says in which documents. The lists at one path (a choice known by its
+        ``index``) of successive documents are one run, as a stream sends them; a list
+        is cut before the alternatives its tokens list (``top_logprobs``). A secret's
+        beginning that ends a list ``cut`` short (by ``id``) goes too."""
+        runs: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]] = {}
+        ends: set[tuple[Any, ...]] = set()
+        for event, document in sorted(documents.items()):
+            for key, items in _token_lists(document):
+                runs.setdefault(key, []).extend((event, i) for i in items if _is_token(i))
+                if id(items) in cut:
+                    ends.add(key)
+        changed: set[int] = set()
+        for key in sorted(runs, key=len):
+            changed |= self._run_redacted(runs[key], key in ends)
+        return changed
+
+    def _run_redacted(self, entries: list[tuple[int, dict[str, Any]]], cut: bool) -> set[int]:
+        """Cuts the secrets that the joined tokens of ``entries`` spell, in their strings
+        or their bytes, out of each entry they overlap (a secret's beginning at their end
+        too, if they were ``cut`` short); says in which documents."""
+        texts = [entry["token"] for _, entry in entries]
+        raws = [_token_bytes(entry) for _, entry in entries]
+        joined, joined_raw = "".join(texts), b"".join(r or b"" for r in raws)
+        # A credential's value in a URL the tokens spell: cut as ``text`` cuts it.
+        text_spans = _merged(
+            [
+                *self._spans(joined, self._text),
+                *(found.span("value") for found in _CREDENTIAL_TEXT.finditer(joined)),
+            ]
+        )
+        byte_spans = _merged(
+            [
+                *self._spans(joined_raw, self._bytes),
+                *(found.span("value") for found in _CREDENTIAL_BYTES.finditer(joined_raw)),
+            ]
+        )
+        if cut:
+            encoded = joined.encode("utf-8", "surrogatepass")
+            if (start := self._cut_start(encoded)) is not None:
+                before = encoded[:start].decode("utf-8", "surrogatepass")
+                text_spans = _merged([*text_spans, (len(before), len(joined))])
+            if (start := self._cut_start(joined_raw)) is not None:
+                byte_spans = _merged([*byte_spans, (start, len(joined_raw))])
+        changed: set[int] = set()
+        if not text_spans and not byte_spans:
+            return changed
+        offset = byte_offset = 0
+        for (event, entry), text, raw in zip(entries, texts, raws, strict=True):
+            token = _cut_out(text, offset, text_spans, REDACTED)
+            new_raw = None if raw is None else _cut_out(raw, byte_offset, byte_spans, _MARKER)
+            if token != text or new_raw != raw:
+                entry["token"] = token
+                if new_raw is not None:
+                    entry["bytes"] = list(new_raw)
+                _alternatives_redacted(
+                    entry,
+                    (text, token, _parts(text, offset, text_spans)),
+                    (raw, new_raw, [] if raw is None else _parts(raw, byte_offset, byte_spans)),
+                )
+                changed.add(event)
+            offset += len(text)
+            byte_offset += len(raw or b"")
+        return changed
+
+    def _cut_start(self, value: bytes) -> int | None:
+        """Where a secret's beginning ends ``value`` (see ``_cut_secret``), or None."""
+        for chars in self._chars:
+            start = _cut_secret(value, chars)
+            if start is not None:
+                return start
+        return None
 
     def _spans(self, value: AnyStr, patterns: list[re.Pattern[AnyStr]]) -> list[tuple[int, int]]:
         return _merged(found.span() for pattern in patterns for found in pattern.finditer(value))
@@ -205,10 +315,47 @@ class Redactor:
                 continue
             offset = 0
             for event, path, text in pieces:
-                new = _cut_out(text, offset, spans)
+                new = _cut_out(text, offset, spans, REDACTED)
                 if new != text:
                     yield event, path, new
                 offset += len(text)
+
+
+def _cut_document(value: bytes) -> tuple[Any, bytes] | None:
+    """A JSON document cut short, read up to the last element it holds whole: the document
+    and the closing brackets added to read it; None if there is no such element."""
+    closing: list[bytes] = []
+    cut = None
+    for part in _JSON_PART.finditer(value):
+        found = part.group()
+        if found in (b"{", b"["):
+            closing.append(b"}" if found == b"{" else b"]")
+            if len(closing) > _MAX_CUT_DEPTH:
+                return None
+        elif found in (b"}", b"]"):
+            if not closing:
+                return None
+            closing.pop()
+        elif found == b",":
+            cut = (part.start(), b"".join(reversed(closing)))
+    if cut is None:
+        return None
+    end, closers = cut
+    try:
+        return json.loads(value[:end] + closers), closers
+    except (ValueError, RecursionError):
+        return None
+
+
+def _open_lists(document: Any) -> set[int]:
+    """The ``id`` of each list a document cut short ends in: those its last element is
+    in, at every depth (they were cut, and closed to read it)."""
+    lists, item = set(), document
+    while isinstance(item, dict | list) and item:
+        if isinstance(item, list):
+            lists.add(id(item))
+        item = item[-1] if isinstance(item, list) else next(reversed(item.values()))
+    return lists
 
 
 def _cut_secret(value: bytes, chars: list[re.Pattern[bytes]]) -> int | None:
@@ -309,16 +456,108 @@ def _data_lines(body: bytes) -> list[list[tuple[int, int, int, int]]]:
     return events
 
 
-def _cut_out(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
+def _cut_out(text: AnyStr, offset: int, spans: list[tuple[int, int]], marker: AnyStr) -> AnyStr:
     """``text`` (which starts at ``offset`` of a joined run) without the parts of ``spans``
-    in it; the piece a span starts in gets ``[REDACTED]`` in its place."""
+    in it; the piece a span starts in gets ``marker`` in its place."""
     parts, position, end = [], offset, offset + len(text)
     for start, stop in spans:
         if stop <= position or start >= end:
             continue
         parts.append(text[position - offset : max(start, position) - offset])
         if start >= offset:
-            parts.append(REDACTED)
+            parts.append(marker)
         position = min(stop, end)
     parts.append(text[position - offset :])
-    return "".join(parts)
+    return text[:0].join(parts)
+
+
+def _parts(text: AnyStr, offset: int, spans: list[tuple[int, int]]) -> list[AnyStr]:
+    """The parts of ``spans`` in ``text`` (which starts at ``offset`` of a joined run)."""
+    end = offset + len(text)
+    return [
+        text[max(start, offset) - offset : min(stop, end) - offset]
+        for start, stop in spans
+        if start < end and stop > offset
+    ]
+
+
+# --- logprobs: a token per entry, its UTF-8 bytes as integers, its alternatives ------
+
+_MARKER = REDACTED.encode()
+
+
+def _is_token(item: Any) -> bool:
+    """Whether ``item`` is a logprobs entry (ChatCompletionTokenLogprob and the like)."""
+    return isinstance(item, dict) and isinstance(item.get("token"), str)
+
+
+def _token_bytes(entry: dict[str, Any]) -> bytes | None:
+    """An entry's ``bytes`` as bytes; None if it is not an integer array of bytes (signed
+    bytes, as some runtimes write them, read as the same bytes)."""
+    raw = entry.get("bytes")
+    if not isinstance(raw, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and -128 <= n <= 255 for n in raw
+    ):
+        return None
+    return bytes(n & 0xFF for n in raw)
+
+
+def _token_lists(document: Any) -> Iterator[tuple[tuple[Any, ...], list[Any]]]:
+    """(run key, list) of every list of logprobs entries in a document, outer lists
+    first; keyed as ``_strings`` keys a string."""
+    pending: list[tuple[tuple[Any, ...], Any]] = [((), document)]
+    while pending:
+        key, item = pending.pop()
+        if isinstance(item, list) and any(_is_token(child) for child in item):
+            yield key, item
+        if not isinstance(item, dict | list):
+            continue
+        children = item.items() if isinstance(item, dict) else enumerate(item)
+        pending.extend(
+            ((*key, _run_step(item, place, child)), child)
+            for place, child in reversed(list(children))
+            if isinstance(child, dict | list)
+        )
+
+
+def _alternatives_redacted(
+    entry: dict[str, Any],
+    text: tuple[str, str, list[str]],
+    raw: tuple[bytes | None, bytes | None, list[bytes]],
+) -> None:
+    """The alternatives listed with a token that held a secret's pieces (``top_logprobs``):
+    the model's other guesses at that place, cut like the token where they are the token,
+    and without the pieces it held where they are another one.
+
+    ``text`` and ``raw`` are the token's string and bytes, before and after the cut, with
+    the pieces cut out of them."""
+    alternatives = entry.get("top_logprobs")
+    if not isinstance(alternatives, list):
+        return
+    (before, after, pieces), (raw_before, raw_after, raw_pieces) = text, raw
+    for alternative in alternatives:
+        if not _is_token(alternative):
+            continue
+        own_raw = _token_bytes(alternative)
+        if alternative["token"] == before:
+            alternative["token"] = after
+            if own_raw is not None:
+                own_raw = (
+                    raw_after
+                    if own_raw == raw_before and raw_after is not None
+                    else after.encode("utf-8", "surrogatepass")
+                )
+                alternative["bytes"] = list(own_raw)
+            continue
+        alternative["token"] = _without(alternative["token"], pieces, REDACTED)
+        if own_raw is not None:
+            alternative["bytes"] = list(_without(own_raw, raw_pieces, _MARKER))
+
+
+def _without(value: AnyStr, pieces: list[AnyStr], marker: AnyStr) -> AnyStr:
+    """``value`` with ``marker`` wherever it holds one of ``pieces``, longest first."""
+    pieces = sorted({p for p in pieces if p}, key=len, reverse=True)
+    if not pieces:
+        return value
+    bar = "|" if isinstance(value, str) else b"|"
+    return re.sub(bar.join(re.escape(p) for p in pieces), lambda _: marker, value)

@@ -21,6 +21,7 @@ from chatconform.config import NAMED_ONLY
 from chatconform.html_page import css_class, page, rule_anchor
 from chatconform.paths import SUITES_DIR
 from chatconform.report_cases import VERDICTS, case_anchors, cases_html, filter_style, group_anchor
+from chatconform.report_clients import CLIENTS_STYLE, clients_html, failing_clients
 from chatconform.report_evidence import breakable, text
 from chatconform.report_profile import duration, profile_html
 from chatconform.results import (
@@ -123,6 +124,7 @@ def render_report(results: dict[str, Any]) -> str:
             _headline(results),
             _nav(results),
             _scorecard(results),
+            clients_html(results, anchors),
             _provider(results),
             _deviations(results, anchors),
             cases_html(results, anchors),
@@ -130,7 +132,7 @@ def render_report(results: dict[str, Any]) -> str:
         ]
     )
     title = f"chatconform: {results['provider']['name']}, {run_date(results)}"
-    return page(title, body, extra_style=REPORT_STYLE + filter_style(results))
+    return page(title, body, extra_style=REPORT_STYLE + CLIENTS_STYLE + filter_style(results))
 
 
 def _headline(results: dict[str, Any]) -> str:
@@ -144,7 +146,8 @@ def _headline(results: dict[str, Any]) -> str:
 def _nav(results: dict[str, Any]) -> str:
     rules = len({f["rule"] for c in results["cases"] for f in c["findings"]})
     return (
-        '<p class="cc-nav"><a href="#scorecard">Scorecard</a><a href="#provider">Provider</a>'
+        '<p class="cc-nav"><a href="#scorecard">Scorecard</a><a href="#clients">Clients</a>'
+        '<a href="#provider">Provider</a>'
         f'<a href="#deviations">Deviations ({rules})</a>'
         f'<a href="#cases">Cases ({len(results["cases"])})</a><a href="#run">Run</a></p>'
     )
@@ -228,6 +231,7 @@ def _provider(results: dict[str, Any]) -> str:
     spent = (
         f"{duration(results.get('duration_s'))} · {_count(usage.get('requests'))} requests · "
         f"{prompt:,} input + {completion:,} output tokens{_cost(provider, prompt, completion)}"
+        f"{_waits(results.get('waits'))}"
     )
     return (
         '<h2 id="provider">Provider</h2>'
@@ -235,6 +239,30 @@ def _provider(results: dict[str, Any]) -> str:
         '<table class="cc-dialects"><tr><th>dialect</th><th>base URL</th><th>auth</th>'
         f"<th>models</th></tr>{rows}</table>{profile_html(results)}"
     )
+
+
+def _waits(waits: Any) -> str:
+    """`` · 3 retries · requests waited 4.20 s in all (1.50 s between attempts, 2.70 s for
+    rate limits)``: time the run's requests spent that is not the provider's (summed over
+    requests in flight together, so it may exceed the run's duration); "" when none (or an
+    older results.json does not say)."""
+    if not isinstance(waits, dict):
+        return ""
+    retries = _count(waits.get("retries"))
+    parts = {
+        "between attempts": waits.get("retry_s"),
+        "for rate limits": waits.get("rate_limit_s"),
+    }
+    seconds = {
+        said: float(value)
+        for said, value in parts.items()
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    }
+    said = f" · {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+    if seconds:
+        detail = ", ".join(f"{duration(v)} {where}" for where, v in seconds.items())
+        said += f" · requests waited {duration(sum(seconds.values()))} in all ({detail})"
+    return said
 
 
 def _cost(provider: dict[str, Any], prompt: int, completion: int) -> str:
@@ -271,7 +299,7 @@ def _deviations(results: dict[str, Any], anchors: dict[str, str]) -> str:
     for rule_id in sorted(fired, key=lambda r: (_severity(r, seen) != "must", -len(fired[r]), r)):
         rule = rules.get(rule_id)
         severity = _severity(rule_id, seen)
-        breaks = "".join(f"<li>{escape(b)}</li>" for b in rule.breaks) if rule else ""
+        breaks = _breaks(results, rule, fired[rule_id])
         links = " ".join(
             f'<a href="#{anchors[case_id]}">{breakable(case_id)}</a>' for case_id in fired[rule_id]
         )
@@ -289,6 +317,22 @@ def _deviations(results: dict[str, Any], anchors: dict[str, str]) -> str:
         "<th>rule</th><th>requirement</th><th>what it breaks</th></tr>"
         f"{''.join(rows)}</table>"
     )
+
+
+def _breaks(results: dict[str, Any], rule: Rule | None, case_ids: list[str]) -> str:
+    """What a deviation breaks: the clients measured not to work in its cases (or, in a
+    run without a client matrix, those the catalog says it breaks), then its impact."""
+    if "clients" in results:
+        failing = failing_clients(results, case_ids)
+        measured = ", ".join(f"{name} {kind}" for name, kind in failing) or "no client fails"
+        items = [f"<li><b>measured</b>: {text(measured)}</li>"]
+    elif rule is not None and rule.breaks:
+        items = [f"<li><b>breaks</b>: {escape(', '.join(rule.breaks))}</li>"]
+    else:
+        items = []
+    if rule is not None:
+        items += [f"<li>{escape(line)}</li>" for line in rule.impact]
+    return "".join(items)
 
 
 def _severity(rule_id: str, seen: dict[str, dict[str, Any]]) -> str:

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from chatconform import __version__
 from chatconform.config import DIALECT_CAPABILITIES, ProviderConfig
+from chatconform.provider_profile import run_profile
 from chatconform.rules import catalog
 from chatconform.verdict import NOT_MEASURED, Verdict, capability_status
 
@@ -33,33 +34,28 @@ _HEADLINE = (
 )
 # Statuses of a scorecard row that conform: only should-deviations, if any.
 CONFORMING = frozenset({Verdict.PASS, Verdict.NON_STRICT})
-# Clients the rules' ``breaks`` lines name, as the headline says them: a manager knows
-# "openai-node", not "JSON.parse of a non-string".
-_CLIENTS = (
-    ("Claude Code", "Claude Code"),
-    ("anthropic-sdk-python", "anthropic-sdk-python"),
-    ("anthropic-sdk-typescript", "anthropic-sdk-typescript"),
-    ("openai-python", "openai-python"),
-    ("openai-node", "openai-node"),
-    ("OpenAI Agents SDK", "the OpenAI Agents SDK"),
-    ("Vercel AI SDK", "the Vercel AI SDK"),
-    ("LangChain", "LangChain"),
-    ("LlamaIndex", "LlamaIndex"),
-    ("LiteLLM", "LiteLLM"),
-    ("instructor", "instructor"),
-    ("async-openai", "async-openai"),
-    ("Open WebUI", "Open WebUI"),
-    ("LibreChat", "LibreChat"),
-    ("Cherry Studio", "Cherry Studio"),
-)
+# The clients a rule's ``breaks`` names (chatconform.rules.CLIENTS), as the headline says
+# them: a manager knows "the Vercel AI SDK", not "vercel-ai".
+_CLIENT_NAMES = {
+    "openai-python": "openai-python",
+    "anthropic-python": "anthropic-sdk-python",
+    "openai-node": "openai-node",
+    "vercel-ai": "the Vercel AI SDK",
+}
+# Client outcomes that say a client does not work with the provider (chatconform.clients).
+_CLIENT_FAILS = frozenset({"wrong", "breaks", "hangs"})
 # Measured rows that neither conform nor fail, as the headline says them.
 _NOT_CONFORMING = (
     (Verdict.ERROR, "could not be judged (harness error)"),
     (Verdict.INCONCLUSIVE, "inconclusive"),
     (Verdict.UNSUPPORTED, "unsupported"),
 )
-# A breaks line that only says what a deviation spares names no broken client.
-_SPARES = "does not break"
+# What stops cases for the run as a whole, as the reasons the client and probes give
+# say it (chatconform.breaker, chatconform.probe): the headline names it.
+_RUN_CAUSES = (
+    ("rate limited", ("rate limited",)),
+    ("provider unreachable", ("provider unreachable", "ConnectError", "connect timeout")),
+)
 # How many broken clients the headline names before "and N other clients".
 _CLIENTS_NAMED = 4
 
@@ -115,6 +111,8 @@ def build_results(
         "duration_s": round(duration_s, 3),
         "complete": complete,
         "usage": {k: usage.get(k, 0) for k in ("requests", "prompt_tokens", "completion_tokens")},
+        "waits": run_waits(cases),
+        "profile": run_profile(cases),
         "summary": {
             "verdicts": {v.value: sum(c["verdict"] == v.value for c in cases) for v in Verdict},
             "capabilities": {
@@ -127,6 +125,20 @@ def build_results(
             "unsupported_features": refused,
         },
         "cases": cases,
+    }
+
+
+def run_waits(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run's ``waits``: its cases' retries and seconds waited, summed."""
+    total = {"retries": 0, "retry_s": 0.0, "rate_limit_s": 0.0}
+    for case in cases:
+        for key, value in (case.get("waits") or {}).items():
+            if key in total and isinstance(value, int | float) and not isinstance(value, bool):
+                total[key] += value
+    return {
+        **total,
+        "retry_s": round(total["retry_s"], 3),
+        "rate_limit_s": round(total["rate_limit_s"], 3),
     }
 
 
@@ -204,7 +216,7 @@ def headline_sentence(results: dict[str, Any]) -> str:
     the Vercel AI SDK)``. A run that judged nothing says so, with ``headline``'s counts."""
     where = f"{results['provider']['name']}, {run_date(results)}: "
     if not judged_count(results):
-        return where + headline(results)
+        return where + headline(results) + _run_causes(results)
     statuses = results["summary"]["capabilities"]
     names = _row_names(statuses)
     measured = [k for k, status in statuses.items() if status != NOT_MEASURED]
@@ -219,7 +231,7 @@ def headline_sentence(results: dict[str, Any]) -> str:
         rules = failing_rules(results, failing)
         text += f"; {_and([names[k] for k in failing])} fail{'s' if len(failing) == 1 else ''}"
         text += f" ({_plural(len(rules), 'deviation', 'deviations')}"
-        clients = broken_clients(rules)
+        clients = broken_clients(rules, measured_failing(results, failing))
         if clients:
             text += f" that break{'s' if len(rules) == 1 else ''} {clients}"
         text += ")"
@@ -227,9 +239,27 @@ def headline_sentence(results: dict[str, Any]) -> str:
         rows = [names[k] for k in measured if statuses[k] == status]
         if rows:
             text += f"; {_and(rows)} {said}"
+    text += _run_causes(results)
     if not results.get("complete", True):
         text += " (interrupted: partial results)"
     return where + text
+
+
+def _run_causes(results: dict[str, Any]) -> str:
+    """`` (rate limited: 60 cases)``: what stopped cases for the run as a whole (the
+    provider refusing, or gone), from the reasons of its inconclusive cases; "" if
+    nothing did."""
+    counts: Counter[str] = Counter()
+    for case in results["cases"]:
+        if case["verdict"] != Verdict.INCONCLUSIVE:
+            continue
+        reason = str(case.get("reason", ""))
+        for cause, marks in _RUN_CAUSES:
+            if any(mark in reason for mark in marks):
+                counts[cause] += 1
+                break
+    said = ", ".join(f"{cause}: {_plural(n, 'case', 'cases')}" for cause, n in counts.most_common())
+    return f" ({said})" if said else ""
 
 
 def run_date(results: dict[str, Any]) -> str:
@@ -250,25 +280,34 @@ def failing_rules(results: dict[str, Any], rows: list[str]) -> list[str]:
     )
 
 
-def broken_clients(rule_ids: list[str]) -> str:
-    """The clients the rules break, in the rules' order, named as a reader knows them:
-    ``openai-node, LangChain and the Vercel AI SDK``; "" if the catalog names none."""
-    rules = catalog()
-    named: dict[str, None] = {}
-    generic: dict[str, None] = {}
-    for rule in (rules[r] for r in rule_ids if r in rules):
-        for line in rule.breaks:
-            if line.startswith(_SPARES):
-                continue
-            found = sorted((line.find(name), said) for name, said in _CLIENTS if name in line)
-            named.update(dict.fromkeys(said for _, said in found))
-            if not found and line.startswith("every "):
-                generic[line.split(":")[0].split(" (")[0]] = None
-    clients = list(named or generic)
+def broken_clients(rule_ids: list[str], measured: list[str] | None = None) -> str:
+    """The clients that break, named as a reader knows them: ``openai-node and the Vercel
+    AI SDK``; those ``measured`` failing (the run's client matrix) when given, else those
+    the rules' ``breaks`` name, in the rules' order; "" if none."""
+    if measured is None:
+        rules = catalog()
+        claimed = [c for r in rule_ids if r in rules for c in rules[r].breaks]
+    else:
+        claimed = measured
+    clients = list(dict.fromkeys(_CLIENT_NAMES.get(c, c) for c in claimed))
     if len(clients) > _CLIENTS_NAMED:
         others = len(clients) - _CLIENTS_NAMED + 1
         return f"{', '.join(clients[: _CLIENTS_NAMED - 1])} and {others} other clients"
     return _and(clients)
+
+
+def measured_failing(results: dict[str, Any], rows: list[str]) -> list[str] | None:
+    """The clients the run's client matrix shows not working in scorecard ``rows``, or
+    None when the run has no matrix."""
+    clients = results.get("clients")
+    if not isinstance(clients, dict):
+        return None
+    return [
+        name
+        for name, entry in clients.items()
+        if isinstance(entry, dict)
+        and any(entry.get("capabilities", {}).get(row) in _CLIENT_FAILS for row in rows)
+    ]
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -285,6 +324,24 @@ def _row_names(statuses: dict[str, str]) -> dict[str, str]:
     is of one dialect (``streaming``), else the whole key (``openai/streaming``)."""
     dialects = {key.partition("/")[0] for key in statuses}
     return {key: key.partition("/")[2] or key if len(dialects) == 1 else key for key in statuses}
+
+
+def _client_lines(results: dict[str, Any]) -> list[str]:
+    """One line per replayed client: ``works``, or where it does not work and how."""
+    clients = results.get("clients")
+    if not isinstance(clients, dict) or not clients:
+        return []
+    lines = ["clients (recorded answers replayed to real client libraries):"]
+    for name, entry in clients.items():
+        rows = entry.get("capabilities", {}) if isinstance(entry, dict) else {}
+        failing: dict[str, list[str]] = {}
+        for row, kind in rows.items():
+            if kind in _CLIENT_FAILS:
+                failing.setdefault(kind, []).append(row)
+        said = "; ".join(f"{kind} in {', '.join(where)}" for kind, where in failing.items())
+        works = "works" if any(kind == "works" for kind in rows.values()) else "n/a"
+        lines.append(f"  {name:<24} {said or works}")
+    return lines
 
 
 def verdict_reason(verdict: str, reason: str) -> str:
@@ -324,6 +381,7 @@ def format_summary(results: dict[str, Any]) -> str:
         detail = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
         label = status_label(status, summary.get("unsupported_features", {}).get(name, []))
         lines.append(f"  {name:<24} {label:<13} {detail}")
+    lines.extend(_client_lines(results))
     deviations = Counter(
         (f["severity"], f["rule"], f["title"]) for c in results["cases"] for f in c["findings"]
     )

@@ -10,8 +10,10 @@ import pytest
 from chatconform.case import CaseRecord, Control, case
 from chatconform.dialects.anthropic.checks import message as checks
 from chatconform.dialects.anthropic.checks import semantics
+from chatconform.dialects.anthropic.checks import usage as usage_checks
 from chatconform.dialects.anthropic.probe import AnthropicProbe, over_cap
 from chatconform.dialects.anthropic.requests import message_body, text_block
+from chatconform.exchange import Exchange
 from chatconform.finding import Finding
 from chatconform.prompts import Prompt, prompt
 
@@ -213,3 +215,49 @@ def test_usage(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     long = anthropic.messages(_plain(anthropic, prompt("padded_arithmetic")))
     anthropic.expect_success(long)
     case.add(checks.usage_follows_prompt(short, long), long)
+
+
+# --- usage honesty beyond one response ----------------------------------------------------
+
+
+def _note_uncounted(case: CaseRecord, *exchanges: Exchange) -> None:
+    """Say why usage was not compared: an answer without a count is anthropic/text/usage's
+    (or the stream's input-tokens) finding, not this case's."""
+    if not all(usage_checks.prompt_count(e).tokens for e in exchanges):
+        case.note("not compared: an answer reported no input tokens (or 0)")
+
+
+@case(
+    "anthropic/text/usage-streamed",
+    title="Streamed usage matches the non-streamed usage",
+    requirement="The same request reports the same input tokens streamed and not.",
+    source="https://docs.anthropic.com/en/docs/build-with-claude/streaming",
+)
+def test_usage_streamed(anthropic: AnthropicProbe, case: CaseRecord) -> None:
+    body = _plain(anthropic, prompt("arithmetic"))
+    plain = anthropic.messages(body)
+    anthropic.expect_success(plain)
+    streamed = anthropic.messages({**body, "stream": True})
+    anthropic.expect_success(streamed)
+    anthropic.check_stream(streamed)
+    _note_uncounted(case, plain, streamed)
+    case.add(usage_checks.streamed_usage_matches(plain, streamed), streamed)
+
+
+@case(
+    "anthropic/text/usage-rate",
+    title="input_tokens grows with the prompt at a tokenizer's rate",
+    requirement="A longer prompt counts more input tokens: about one per 4 characters of "
+    "English (one per 2 to one per 8).",
+    source="https://docs.anthropic.com/en/api/messages#response-usage",
+)
+def test_usage_rate(anthropic: AnthropicProbe, case: CaseRecord) -> None:
+    exchanges = []
+    for name in ("arithmetic", "prose_arithmetic"):
+        exchange = anthropic.messages(_plain(anthropic, prompt(name)))
+        anthropic.expect_success(exchange)
+        exchanges.append(exchange)
+    short, long = exchanges
+    _note_uncounted(case, short, long)
+    # Not growing at all is anthropic/text/usage's finding (anthropic.usage.fixed).
+    case.add(usage_checks.prompt_rate_plausible(short, long), long)

@@ -8,7 +8,7 @@ from chatconform.case import CaseRecord, case
 from chatconform.dialects.openai.checks import completion, streaming, text
 from chatconform.dialects.openai.probe import OpenAIProbe, over_cap
 from chatconform.dialects.openai.requests import chat_body
-from chatconform.dialects.openai.stream import parse
+from chatconform.dialects.openai.stream import choices, parse
 from chatconform.exchange import Exchange
 from chatconform.prompts import prompt
 
@@ -53,6 +53,7 @@ def test_chunks_valid(openai: OpenAIProbe, case: CaseRecord) -> None:
     for run in (
         streaming.chunks_match_schema,
         streaming.chunk_object_is_chunk,
+        streaming.choices_carry_index,
         # What clients tolerate is a should, at the place where the schema reports it.
         streaming.finish_reason_key_present,
         completion.optional_fields_not_null,
@@ -157,6 +158,34 @@ def test_stream_max_tokens(openai: OpenAIProbe, case: CaseRecord) -> None:
     openai.expect_success(exchange)
     openai.check_stream(exchange)
     case.add(text.max_tokens_honoured(exchange, 5, parse(exchange).usage()), exchange)
+
+
+@case(
+    "openai/streaming/n-choices",
+    title="n: 2 streams two choices, told apart by index",
+    requirement="Streamed with n 2, chunks carry both choices (interleaved, each chunk naming its choice by index), each with its content and its own finish_reason.",
+    source="https://platform.openai.com/docs/api-reference/chat/create#chat-create-n",
+    optional="n",
+)
+def test_n_choices(openai: OpenAIProbe, case: CaseRecord) -> None:
+    body = chat_body(
+        prompt("arithmetic"),
+        openai.model("streaming"),
+        max_tokens=16,
+        temperature=0.7,
+        n=2,
+        stream=True,
+    )
+    exchange = openai.chat(body)
+    openai.expect_success(exchange)
+    openai.check_stream(exchange)
+    if any("index" not in c for _, chunk in parse(exchange).chunks for c in choices(chunk)):
+        case.inconclusive(
+            "chunk choices without index: which choice a delta extends cannot be told "
+            "(openai/streaming/chunks-valid reports the missing index)"
+        )
+    case.add(text.n_choices_honoured(exchange, 2), exchange)
+    case.add(streaming.finish_reason_once_at_end(exchange), exchange)
 
 
 @case(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from chatconform.case import CaseRecord, Control, case
 from chatconform.dialects.openai.checks import completion as checks
-from chatconform.dialects.openai.checks import text
+from chatconform.dialects.openai.checks import logprobs, text
+from chatconform.dialects.openai.checks import usage as usage_checks
 from chatconform.dialects.openai.probe import OpenAIProbe, over_cap
 from chatconform.dialects.openai.requests import chat_body
 from chatconform.dialects.openai.stream import parse
+from chatconform.exchange import Exchange
 from chatconform.prompts import Prompt, prompt
 
 API = "https://platform.openai.com/docs/api-reference/chat/create"
@@ -101,17 +103,21 @@ def test_sampling_params(openai: OpenAIProbe, case: CaseRecord) -> None:
 
 
 def _max_tokens_case(openai: OpenAIProbe, case: CaseRecord, param: str) -> None:
+    if param != openai.provider.token_param:
+        # The config says the provider's models take the other parameter (token_param):
+        # a clean refusal of this one is a missing optional feature, not a failure.
+        case.optional = param
     # Streamed first, so that the suite counts what arrives and cuts a provider that
     # ignores the cap, instead of waiting (and paying) for a whole context of tokens.
     body = chat_body(prompt("counting"), openai.model("text"), temperature=0, **{param: 5})
-    streamed = openai.chat({**body, "stream": True}, cut=over_cap(5))
+    streamed = openai.chat({**body, "stream": True}, cut=over_cap(5), as_given=True)
     openai.expect_success(streamed)
     openai.check_stream(streamed)
     if case.add(text.max_tokens_honoured(streamed, 5, parse(streamed).usage()), streamed):
         return
     # Honoured in a stream: the plain request, which this capability is about, is now
     # safe to send, and judged too (with its usage).
-    plain = openai.chat(body)
+    plain = openai.chat(body, as_given=True)
     openai.expect_success(plain)
     usage = (plain.json_or_none() or {}).get("usage")
     case.add(text.max_tokens_honoured(plain, 5, usage), plain)
@@ -196,6 +202,42 @@ def test_n_choices(openai: OpenAIProbe, case: CaseRecord) -> None:
 
 
 @case(
+    "openai/text/logprobs",
+    title="logprobs: true gives the log probability of each token",
+    requirement="With logprobs true and top_logprobs 2, logprobs.content lists each token with its logprob (<= 0), bytes and up to 2 top_logprobs; or the request is refused cleanly.",
+    source=f"{API}#chat-create-logprobs",
+    optional="logprobs",
+)
+def test_logprobs(openai: OpenAIProbe, case: CaseRecord) -> None:
+    body = chat_body(
+        prompt("arithmetic"),
+        openai.model("text"),
+        max_tokens=16,
+        temperature=0,
+        logprobs=True,
+        top_logprobs=2,
+    )
+    exchange = openai.chat(body)
+    openai.expect_success(exchange)
+    case.add(logprobs.logprobs_as_requested(exchange, 2), exchange)
+
+
+@case(
+    "openai/text/seed",
+    title="seed is accepted",
+    requirement="seed (an integer) is accepted for best-effort deterministic sampling, and the prompt is still answered; or the request is refused cleanly.",
+    source=f"{API}#chat-create-seed",
+    optional="seed",
+)
+def test_seed(openai: OpenAIProbe, case: CaseRecord) -> None:
+    p = prompt("arithmetic")
+    body = chat_body(p, openai.model("text"), max_tokens=16, temperature=0, seed=7)
+    # The plain version is the same prompt without seed.
+    control = openai.control(p, "text")
+    _semantic(openai, case, body, text.answers_trivial_prompt, p.accept, control)
+
+
+@case(
     "openai/text/response-schema",
     title="The response matches the chat.completion schema",
     requirement="The response is a chat.completion object with the official fields and types.",
@@ -255,3 +297,51 @@ def test_usage(openai: OpenAIProbe, case: CaseRecord) -> None:
         checks.usage_plausible(usage, exchange.request.json(), text.answer_text(exchange)),
         exchange,
     )
+
+
+# --- usage honesty beyond one response ----------------------------------------------------
+
+
+def _note_uncounted(case: CaseRecord, *exchanges: Exchange) -> None:
+    """Say why usage was not compared: an answer without a count is openai/text/usage's
+    (or the stream's include-usage) finding, not this case's."""
+    if not all(usage_checks.prompt_count(e).tokens for e in exchanges):
+        case.note("not compared: an answer reported no prompt_tokens (or 0)")
+
+
+@case(
+    "openai/text/usage-streamed",
+    title="Streamed usage matches the non-streamed usage",
+    requirement="The same request reports the same prompt_tokens streamed (include_usage) and not.",
+    source=f"{API}#chat-create-stream_options",
+)
+def test_usage_streamed(openai: OpenAIProbe, case: CaseRecord) -> None:
+    body = chat_body(prompt("arithmetic"), openai.model("text"), max_tokens=16, temperature=0)
+    plain = openai.chat(body)
+    openai.expect_success(plain)
+    streamed = openai.chat({**body, "stream": True, "stream_options": {"include_usage": True}})
+    openai.expect_success(streamed)
+    openai.check_stream(streamed)
+    _note_uncounted(case, plain, streamed)
+    case.add(usage_checks.streamed_usage_matches(plain, streamed), streamed)
+
+
+@case(
+    "openai/text/usage-rate",
+    title="prompt_tokens grows with the prompt at a tokenizer's rate",
+    requirement="A longer prompt counts more prompt_tokens: about one per 4 characters of "
+    "English (one per 2 to one per 8).",
+    source=f"{OBJECT}#chat/object-usage",
+)
+def test_usage_rate(openai: OpenAIProbe, case: CaseRecord) -> None:
+    exchanges = []
+    for name in ("arithmetic", "prose_arithmetic"):
+        exchange = openai.chat(
+            chat_body(prompt(name), openai.model("text"), max_tokens=16, temperature=0)
+        )
+        openai.expect_success(exchange)
+        exchanges.append(exchange)
+    short, long = exchanges
+    _note_uncounted(case, short, long)
+    case.add(usage_checks.usage_follows_prompt(short, long), long)
+    case.add(usage_checks.prompt_rate_plausible(short, long), long)

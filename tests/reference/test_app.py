@@ -12,6 +12,7 @@ import pytest
 from reference_helpers import MODEL, Api, event_data
 
 from chatconform.reference import create_app
+from chatconform.reference.embeddings import EMBEDDING_MODEL
 from chatconform.reference.model import DEFAULT_ANSWER
 from chatconform.schemas import schema_errors
 
@@ -183,14 +184,18 @@ def test_string_and_part_contents_answer_alike(api: Api) -> None:
 def test_models_list_and_retrieve(api: Api) -> None:
     listed = api.get("/v1/models")
     assert listed.status_code == 200
-    assert listed.json() == {
-        "object": "list",
-        "data": [
-            {"id": MODEL, "object": "model", "created": 1735689600, "owned_by": "chatconform"}
-        ],
-    }
+    data = listed.json()["data"]
     assert schema_errors("openai", "models_list", listed.json()) == []
-    assert api.get(f"/v1/models/{MODEL}").json() == listed.json()["data"][0]
+    assert data[0] == {
+        "id": MODEL,
+        "object": "model",
+        "created": 1735689600,
+        "owned_by": "chatconform",
+    }
+    assert EMBEDDING_MODEL in [m["id"] for m in data]
+    # Every listed model can be retrieved, as listed.
+    for model in data:
+        assert api.get(f"/v1/models/{model['id']}").json() == model
 
 
 def assert_error(response: Any, status: int, param: str | None, code: str | None) -> dict:

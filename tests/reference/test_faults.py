@@ -9,15 +9,21 @@ from typing import Any
 
 import httpx
 import pytest
+from embeddings_helpers import WIRE_EFFECTS as EMBEDDINGS_WIRE_EFFECTS
 from key_echo_helpers import WIRE_EFFECTS as KEY_ECHO_WIRE_EFFECTS
+from reasoning_helpers import WIRE_EFFECTS as REASONING_WIRE_EFFECTS
 from reference_helpers import AUTH, COUNT_TO_5, MODEL, Api, event_data
+from structured_helpers import WIRE_EFFECTS as STRUCTURED_WIRE_EFFECTS
 from test_messages_faults import WIRE_EFFECTS as ANTHROPIC_WIRE_EFFECTS
 from tool_helpers import WIRE_EFFECTS as TOOL_WIRE_EFFECTS
 from tool_helpers import message_calls, stream_items
+from transport_helpers import WIRE_EFFECTS as TRANSPORT_WIRE_EFFECTS
+from usage_helpers import WIRE_EFFECTS as USAGE_WIRE_EFFECTS
 from vision_helpers import WIRE_EFFECTS as VISION_WIRE_EFFECTS
 
 from chatconform.reference import FAULTS, ReferenceServer, check_fault_names
 from chatconform.reference.completion import FIXED_ANSWER, RUNAWAY_WORDS
+from chatconform.reference.embeddings import EMBEDDING_MODEL
 from chatconform.reference.faults import FaultSet
 from chatconform.reference.model import DEFAULT_ANSWER, UNKNOWN_COLOUR
 
@@ -308,7 +314,7 @@ CASES: dict[str, Case] = {
             [m["id"] for m in api.get("/v1/models").json()["data"]],
             api.chat().status_code,
         ),
-        ([MODEL], 200),
+        ([MODEL, f"{MODEL}-reasoning", EMBEDDING_MODEL], 200),
         (["other-model-1"], 200),
     ),
     "html-instead-of-json": Case(
@@ -405,10 +411,26 @@ CASES: dict[str, Case] = {
         (3, 3),
         (RUNAWAY_WORDS, 3),
     ),
+    "logprobs-positive": Case(
+        lambda api: (
+            max(
+                entry["logprob"]
+                for entry in message(api, logprobs=True, top_logprobs=2)["logprobs"]["content"]
+            )
+            <= 0
+        ),
+        True,
+        False,
+    ),
     **{name: Case(*effect) for name, effect in VISION_WIRE_EFFECTS.items()},
+    **{name: Case(*effect) for name, effect in STRUCTURED_WIRE_EFFECTS.items()},
+    **{name: Case(*effect) for name, effect in REASONING_WIRE_EFFECTS.items()},
     **{name: Case(*effect) for name, effect in TOOL_WIRE_EFFECTS.items()},
     **{name: Case(*effect) for name, effect in KEY_ECHO_WIRE_EFFECTS.items()},
     **{name: Case(*effect) for name, effect in ANTHROPIC_WIRE_EFFECTS.items()},
+    **{name: Case(*effect) for name, effect in TRANSPORT_WIRE_EFFECTS.items()},
+    **{name: Case(*effect) for name, effect in USAGE_WIRE_EFFECTS.items()},
+    **{name: Case(*effect) for name, effect in EMBEDDINGS_WIRE_EFFECTS.items()},
 }
 
 

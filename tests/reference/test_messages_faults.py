@@ -44,6 +44,7 @@ STREAM_ONLY = {
     "anthropic-done-sentinel",
     "anthropic-stream-buffered",
     "anthropic-stream-extra-block",
+    "anthropic-usage-stream-differs",
 }
 # Faults of the non-streamed message alone: the stream stays as it is.
 MESSAGE_ONLY = {
@@ -194,6 +195,8 @@ STREAM_AND_SHAPE_EFFECTS: Effects = {
         ("application/json", '{"id":"'),
     ),
     "anthropic-usage-fixed": (observed(usage), ((9, 5), (9, 5)), ((10, 20), (10, 20))),
+    "anthropic-usage-inflated": (observed(usage), ((9, 5), (9, 5)), ((27, 5), (27, 5))),
+    "anthropic-usage-stream-differs": (observed(usage), ((9, 5), (9, 5)), ((9, 5), (12, 5))),
     "anthropic-openai-response-shape": (
         observed(
             lambda api: (

@@ -20,7 +20,8 @@ def test_serves_models_on_loopback_and_stops() -> None:
         assert (server.api_key, server.model) == ("sk-reference", MODEL)
         response = httpx.get(f"{server.base_url}/models", headers=AUTH, timeout=5)
         assert response.status_code == 200
-        assert [m["id"] for m in response.json()["data"]] == [MODEL]
+        listed = [m["id"] for m in response.json()["data"]]
+        assert listed[0] == MODEL and server.reasoning_model in listed
         base_url = server.base_url
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{base_url}/models", headers=AUTH, timeout=2)

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from chatconform.reference import messages
 from chatconform.reference.anthropic_http import error_response, speaks_anthropic
 from chatconform.reference.completion import answer, completion_json
+from chatconform.reference.embeddings import EMBEDDING_MODEL, embeddings_json
 from chatconform.reference.errors import (
     ApiError,
     handle_api_error,
@@ -34,7 +35,10 @@ from chatconform.reference.errors import (
 from chatconform.reference.faults import FaultSet
 from chatconform.reference.gateway import gateway_refusal
 from chatconform.reference.leaks import leaking_response, on_wire
+from chatconform.reference.reasoning import reasoning_model
 from chatconform.reference.streaming import frames, sse_body, stream_items
+from chatconform.reference.structured import without_structured_output
+from chatconform.reference.transport import TransportFaults, TransportState
 from chatconform.reference.validation import check_model, parse_body, validate_chat_request
 from chatconform.reference.vision import look_at_images
 
@@ -62,6 +66,11 @@ class Settings:
     # Signs the thinking blocks this server writes, so it knows them when they come back.
     thinking_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
+    @property
+    def served_models(self) -> tuple[str, ...]:
+        """Every model id the provider serves: the model and its reasoning sibling."""
+        return (self.model, reasoning_model(self.model))
+
 
 def _settings(request: Request) -> Settings:
     return request.app.state.settings
@@ -88,10 +97,7 @@ async def list_models(request: Request) -> Response:
         return await messages.list_models(request)
     settings = _settings(request)
     _authorise(request, settings)
-    listed = OTHER_MODEL if "models-list-incomplete" in settings.faults else settings.model
-    data = [model_object(listed)]
-    if "model-fields-missing" in settings.faults:
-        data = [{"id": listed, "object": "model"}]
+    data = [_model_entry(model_id, settings.faults) for model_id in _listed_models(settings)]
     if "models-bare-array" in settings.faults:
         return JSONResponse(data)
     return JSONResponse({"object": "list", "data": data})
@@ -103,14 +109,37 @@ async def retrieve_model(request: Request) -> Response:
     settings = _settings(request)
     _authorise(request, settings)
     model_id = request.path_params["model_id"]
-    if model_id != settings.model:
+    if "model-retrieve-404" in settings.faults:
+        raise HTTPException(404)
+    if model_id not in _listed_models(settings):
         raise ApiError(
             404,
             f"The model `{model_id}` does not exist or you do not have access to it.",
             param="model",
             code="model_not_found",
         )
-    return JSONResponse(model_object(model_id))
+    return JSONResponse(_model_entry(model_id, settings.faults))
+
+
+def _listed_models(settings: Settings) -> tuple[str, ...]:
+    """The models GET /models lists, and GET /models/{model} knows: the chat models and
+    the embedding model."""
+    if "models-list-incomplete" in settings.faults:
+        return (OTHER_MODEL,)
+    return (*settings.served_models, EMBEDDING_MODEL)
+
+
+def _model_entry(model_id: str, faults: FaultSet) -> dict[str, Any]:
+    if "model-fields-missing" in faults:
+        return {"id": model_id, "object": "model"}
+    return model_object(model_id)
+
+
+async def embeddings(request: Request) -> Response:
+    settings = _settings(request)
+    _authorise(request, settings)
+    body = parse_body(await request.body(), settings.faults)
+    return JSONResponse(embeddings_json(body, settings.faults))
 
 
 async def chat_completions(request: Request) -> Response:
@@ -123,13 +152,24 @@ async def chat_completions(request: Request) -> Response:
         raise HTTPException(404)
     if "chat-refused-400" in faults:
         raise ApiError(400, "The requested model is not available for this key.", param="model")
-    body = validate_chat_request(parse_body(await request.body(), faults), faults)
+    body = parse_body(await request.body(), faults)
+    if "response-format-ignored" in faults and isinstance(body, dict):
+        body = without_structured_output(body)
+    body = validate_chat_request(body, faults)
     if "developer-message-crash" in faults and _has_role(body, "developer"):
         return PlainTextResponse(DEVELOPER_TRACEBACK, status_code=500)
-    check_model(body, settings.model, faults)
+    check_model(body, settings.served_models, faults)
+    served = body["model"] if body.get("model") in settings.served_models else settings.model
+    if "reasoning_effort" in body and served == settings.model:
+        raise ApiError(
+            400,
+            "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+            param="reasoning_effort",
+            code="unsupported_parameter",
+        )
     body = await look_at_images(body, faults)
     key = settings.api_key
-    completion = answer(body, settings.model, faults, api_key=key)
+    completion = answer(body, served, faults, api_key=key)
     if body.get("stream") is True and "stream-ignored" not in faults:
         options = body.get("stream_options") or {}
         items = stream_items(
@@ -199,6 +239,7 @@ def create_app(
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/messages", messages.create_message, methods=["POST"]),
             Route("/v1/messages/count_tokens", messages.count_tokens, methods=["POST"]),
+            Route("/v1/embeddings", embeddings, methods=["POST"]),
             Route("/v1/models", list_models, methods=["GET"]),
             Route("/v1/models/{model_id:path}", retrieve_model, methods=["GET"]),
         ],
@@ -209,4 +250,9 @@ def create_app(
         },
     )
     app.state.settings = settings
+    # Outermost: the wire faults bend what the app answers, whatever it answers.
+    app.state.transport = TransportState()
+    app.add_middleware(
+        TransportFaults, faults=settings.faults, closing=settings.closing, state=app.state.transport
+    )
     return app

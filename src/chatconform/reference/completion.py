@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from chatconform.reference import reasoning as reasoning_model
 from chatconform.reference.faults import FaultSet
 from chatconform.reference.leaks import with_key_echo
+from chatconform.reference.logprobs import choice_logprobs
+from chatconform.reference.model import message_text, respond, token_pieces, tokens
 from chatconform.reference.model import prompt_tokens as count_prompt_tokens
-from chatconform.reference.model import respond, tokens
+from chatconform.reference.structured import structured_text
 from chatconform.reference.tools import (
     FunctionCall,
     as_text,
@@ -20,6 +23,7 @@ from chatconform.reference.tools import (
     plan_calls,
     without_tool_turns,
 )
+from chatconform.reference.usage_faults import CONSTANT_USAGE, INFLATION, estimated
 
 SYSTEM_FINGERPRINT = "fp_reference"
 # A vendor's own processing tier, outside the official ones (service-tier-vendor).
@@ -37,6 +41,8 @@ class Choice:
     text: str
     finish_reason: str
     tool_calls: tuple[FunctionCall, ...] = ()
+    # What a reasoning model thought before answering: hidden, but counted.
+    reasoning: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,10 +54,18 @@ class Completion:
     model: str
     choices: tuple[Choice, ...]
     prompt_tokens: int
+    # Whether a reasoning model answered: its usage details count the reasoning.
+    reasons: bool = False
+    # How many alternatives per token the request asked for; None: no logprobs asked.
+    top_logprobs: int | None = None
+
+    @property
+    def reasoning_tokens(self) -> int:
+        return sum(len(tokens(choice.reasoning)) for choice in self.choices)
 
     @property
     def completion_tokens(self) -> int:
-        return sum(
+        return self.reasoning_tokens + sum(
             len(tokens(choice.text)) + call_tokens(choice.tool_calls) for choice in self.choices
         )
 
@@ -107,15 +121,39 @@ def limit(text: str, max_tokens: int | None, stops: list[str]) -> tuple[str, str
     return text, finish_reason
 
 
+def _think_within(
+    thought: str, text: str, max_tokens: int | None, stops: list[str]
+) -> tuple[str, str, str]:
+    """(thought, text, finish_reason): reasoning spends the cap first, as on o-series
+    models; a cap it exhausts leaves no answer."""
+    if not thought:
+        return "", *limit(text, max_tokens, stops)
+    spent = len(tokens(thought))
+    if max_tokens is not None and spent >= max_tokens:
+        return "".join(tokens(thought)[:max_tokens]), "", "length"
+    return thought, *limit(text, None if max_tokens is None else max_tokens - spent, stops)
+
+
+def _question(messages: list[dict]) -> str:
+    users = [m for m in messages if m.get("role") == "user"]
+    return message_text(users[-1]) if users else ""
+
+
 def answer(
     body: dict[str, Any], served_model: str, faults: FaultSet, *, api_key: str = ""
 ) -> Completion:
-    """Run the model on a validated request body (``api_key``: the key it was called with)."""
+    """Run the model on a validated request body (``api_key``: the key it was called with);
+    ``served_model`` thinks first when it is the reasoning model."""
     raw_messages = body.get("messages")
     messages = seen_messages(raw_messages if isinstance(raw_messages, list) else [], faults)
     text = "" if "empty-content" in faults else respond(messages)
     if "fixed-answer" in faults:
         text = FIXED_ANSWER
+    reasons = served_model.endswith(reasoning_model.SUFFIX)
+    thought = ""
+    if reasons:
+        thought = reasoning_model.reasoning(_question(messages), text, body.get("reasoning_effort"))
+    text = structured_text(body, text, faults) or text
     # Before the limits: a key echoed past max_tokens or a stop string is cut like any text.
     text = with_key_echo(text, body, api_key, faults)
     max_tokens = body.get("max_completion_tokens")
@@ -127,7 +165,9 @@ def answer(
         text = " ".join(str(n) for n in range(1, RUNAWAY_WORDS + 1))
         max_tokens = None
     stops = [] if "stop-ignored" in faults else stop_strings(body.get("stop"))
-    text, finish_reason = limit(text, max_tokens, stops)
+    if thought and "reasoning-in-content" in faults:
+        thought, text = "", reasoning_model.in_content(thought, text)
+    thought, text, finish_reason = _think_within(thought, text, max_tokens, stops)
     n = 1 if "n-ignored" in faults else body.get("n") or 1
     named = isinstance(followed_tool_choice(body, faults), dict)
     return Completion(
@@ -136,7 +176,7 @@ def answer(
         model=SUBSTITUTE_MODEL if "model-substituted" in faults else served_model,
         choices=tuple(
             _with_calls(
-                Choice(index, text, finish_reason),
+                Choice(index, text, finish_reason, reasoning=thought),
                 *plan_calls(body, messages, faults, max_tokens),
                 faults,
                 named=named,
@@ -144,6 +184,8 @@ def answer(
             for index in range(n)
         ),
         prompt_tokens=count_prompt_tokens(messages),
+        reasons=reasons,
+        top_logprobs=(body.get("top_logprobs") or 0) if body.get("logprobs") is True else None,
     )
 
 
@@ -155,9 +197,11 @@ def _with_calls(
     if not calls and not cut:
         return choice
     if "tool-call-as-text" in faults:
-        return Choice(choice.index, as_text(calls), "length" if cut else "stop")
+        return replace(choice, text=as_text(calls), finish_reason="length" if cut else "stop")
     reason = "stop" if named or "tool-finish-reason-stop" in faults else "tool_calls"
-    return Choice(choice.index, "", "length" if cut else reason, tuple(calls))
+    return replace(
+        choice, text="", finish_reason="length" if cut else reason, tool_calls=tuple(calls)
+    )
 
 
 def finish_reason_on_wire(reason: str, faults: FaultSet) -> str:
@@ -166,14 +210,32 @@ def finish_reason_on_wire(reason: str, faults: FaultSet) -> str:
     return reason
 
 
-def usage_json(completion: Completion, faults: FaultSet) -> dict[str, int]:
+def usage_json(
+    completion: Completion, faults: FaultSet, *, streamed: bool = False
+) -> dict[str, Any]:
+    """usage as the response (or, ``streamed``, the include_usage chunk) reports it."""
     prompt, generated = completion.prompt_tokens, completion.completion_tokens
+    if "usage-inflated" in faults:
+        prompt *= INFLATION
+    if streamed and "usage-stream-differs" in faults:
+        prompt = estimated(prompt)
+    if "usage-constant" in faults:
+        prompt, generated = CONSTANT_USAGE
+    if "reasoning-tokens-not-in-completion" in faults:
+        generated -= completion.reasoning_tokens
     if "usage-zero" in faults:
         prompt = generated = 0
     total = prompt + generated
     if "usage-total-mismatch" in faults:
         total += 7
-    return {"prompt_tokens": prompt, "completion_tokens": generated, "total_tokens": total}
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": generated,
+        "total_tokens": total,
+    }
+    if completion.reasons:
+        usage["completion_tokens_details"] = {"reasoning_tokens": completion.reasoning_tokens}
+    return usage
 
 
 def completion_json(completion: Completion, faults: FaultSet) -> dict[str, Any]:
@@ -181,6 +243,9 @@ def completion_json(completion: Completion, faults: FaultSet) -> dict[str, Any]:
     choices = []
     for choice in completion.choices:
         message: dict[str, Any] = {"role": "assistant", "content": choice.text, "refusal": None}
+        shown = reasoning_model.shown_in(faults)
+        if shown and choice.reasoning:
+            message[shown] = choice.reasoning
         if choice.tool_calls:
             message["content"] = None
             message["tool_calls"] = message_tool_calls(choice.tool_calls, faults)
@@ -191,11 +256,14 @@ def completion_json(completion: Completion, faults: FaultSet) -> dict[str, Any]:
         entry = {
             "index": choice.index,
             "message": message,
-            "logprobs": None,
+            "logprobs": choice_logprobs(token_pieces(choice.text), completion.top_logprobs, faults),
             "finish_reason": finish_reason_on_wire(choice.finish_reason, faults),
         }
         if "refusal-logprobs-absent" in faults:
-            del entry["logprobs"], message["refusal"]
+            # The keys left out are those that would be null: asked-for logprobs stay.
+            del message["refusal"]
+            if entry["logprobs"] is None:
+                del entry["logprobs"]
         choices.append(entry)
     body: dict[str, Any] = {
         "id": completion.id,

@@ -21,6 +21,7 @@ from chatconform.reference.messages_request import thinking_enabled
 from chatconform.reference.model import DEFAULT_ANSWER, message_text, respond, tokens
 from chatconform.reference.thinking import sign, thought
 from chatconform.reference.tools import FunctionCall, call_tokens, plan_calls
+from chatconform.reference.usage_faults import INFLATION
 
 # What anthropic-usage-fixed reports for every answer.
 FIXED_USAGE = (10, 20)
@@ -182,6 +183,8 @@ def answer(
     if stop_reason == "end_turn" and "anthropic-stop-reason-openai" in faults:
         stop_reason = "stop"
     prompt = input_tokens(chat)
+    if "anthropic-usage-inflated" in faults:
+        prompt *= INFLATION
     if "anthropic-usage-fixed" in faults:
         prompt, spent = FIXED_USAGE
     return Reply(

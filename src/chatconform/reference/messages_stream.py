@@ -18,6 +18,7 @@ from chatconform.reference.messages_answer import Reply
 from chatconform.reference.messages_input import arguments
 from chatconform.reference.model import token_pieces
 from chatconform.reference.tools import fragments
+from chatconform.reference.usage_faults import estimated
 
 Event = tuple[str, dict[str, Any]]
 # What anthropic-overloaded-mid-stream sends after the first delta, as the API does when it
@@ -70,6 +71,15 @@ def _deltas(block: dict[str, Any], faults: FaultSet) -> list[dict[str, Any]]:
     return [{"type": "text_delta", "text": piece} for piece in token_pieces(block["text"])]
 
 
+def _streamed_input_tokens(reply: Reply, faults: FaultSet) -> int:
+    """message_start's input_tokens: the reply's count, unless a fault miscounts it."""
+    if "anthropic-input-tokens-zero" in faults:
+        return 0
+    if "anthropic-usage-stream-differs" in faults:
+        return estimated(reply.input_tokens)
+    return reply.input_tokens
+
+
 def _message_start(reply: Reply, faults: FaultSet) -> Event:
     message: dict[str, Any] = {
         "id": reply.id,
@@ -80,7 +90,7 @@ def _message_start(reply: Reply, faults: FaultSet) -> Event:
         "stop_reason": None,
         "stop_sequence": None,
         "usage": {
-            "input_tokens": 0 if "anthropic-input-tokens-zero" in faults else reply.input_tokens,
+            "input_tokens": _streamed_input_tokens(reply, faults),
             "output_tokens": 1,
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": 0,

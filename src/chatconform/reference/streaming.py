@@ -8,11 +8,14 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any
 
+from chatconform.reference import reasoning
 from chatconform.reference.completion import (
     SYSTEM_FINGERPRINT,
     VENDOR_SERVICE_TIER,
+    Choice,
     Completion,
     finish_reason_on_wire,
     new_id,
@@ -20,6 +23,7 @@ from chatconform.reference.completion import (
 )
 from chatconform.reference.faults import FaultSet
 from chatconform.reference.leaks import delta_pieces
+from chatconform.reference.logprobs import choice_logprobs
 from chatconform.reference.model import token_pieces
 from chatconform.reference.tools import tool_call_deltas
 
@@ -98,11 +102,16 @@ def stream_items(
             body["service_tier"] = VENDOR_SERVICE_TIER
         return body
 
-    def choice(index: int, delta: dict[str, Any], finish_reason: str | None = None) -> dict:
+    def choice(
+        index: int,
+        delta: dict[str, Any],
+        finish_reason: str | None = None,
+        logprobs: dict[str, Any] | None = None,
+    ) -> dict:
         entry: dict[str, Any] = {
             "index": index,
             "delta": delta,
-            "logprobs": None,
+            "logprobs": logprobs,
             "finish_reason": finish_reason,
         }
         if "chunk-choice-index-missing" in faults:
@@ -113,9 +122,8 @@ def stream_items(
             entry["delta"] = {"tool_calls": None, "function_call": None, **delta}
         return entry
 
-    items: list[StreamItem] = []
-    content_chunks = 0
-    for answer in completion.choices:
+    def choice_items(answer: Choice) -> list[tuple[str, dict[str, Any]]]:
+        """One choice's chunks in order, each tagged head, reasoning, content or finish."""
         first: dict[str, Any] = {"role": "assistant", "content": "", "refusal": None}
         if "first-delta-role-missing" in faults:
             del first["role"]
@@ -126,26 +134,44 @@ def stream_items(
         head, *calls = tool_call_deltas(streamed_calls, faults) or [{}]
         if head:
             first = {**first, "content": None, **head}
-        items.append(chunk([choice(answer.index, first)]))
-        items.extend(chunk([choice(answer.index, delta)]) for delta in calls)
+        out = [("head", chunk([choice(answer.index, first)]))]
+        out.extend(("head", chunk([choice(answer.index, delta)])) for delta in calls)
+        shown = reasoning.shown_in(faults)
+        thought = [
+            ("reasoning", chunk([choice(answer.index, {shown: piece})]))
+            for piece in (token_pieces(answer.reasoning) if shown else [])
+        ]
+        content: list[tuple[str, dict[str, Any]]] = []
         so_far = ""
         pieces = token_pieces(answer.text)
         if "stream-cut-short" in faults and len(pieces) >= CUT_FROM_PIECES:
             pieces = pieces[:CUT_TO_PIECES]
         for piece in delta_pieces(pieces, api_key, faults):
             so_far += piece
-            content = so_far if "cumulative-deltas" in faults else piece
-            items.append(chunk([choice(answer.index, {"content": content})]))
+            logprobs = choice_logprobs([piece], completion.top_logprobs, faults)
+            delta = {"content": so_far if "cumulative-deltas" in faults else piece}
+            content.append(("content", chunk([choice(answer.index, delta, logprobs=logprobs)])))
+        after = "reasoning-after-content" in faults
+        out.extend([*content, *thought] if after else [*thought, *content])
+        finish = finish_reason_on_wire(answer.finish_reason, faults)
+        out.append(("finish", chunk([choice(answer.index, {}, finish)])))
+        return out
+
+    # Several choices interleave chunk by chunk, told apart by index, as officially.
+    sequences = [choice_items(answer) for answer in completion.choices]
+    items: list[StreamItem] = []
+    content_chunks = 0
+    for kind, item in (i for group in zip_longest(*sequences) for i in group if i is not None):
+        if kind == "finish" and interrupt is not None:
+            # A short answer still breaks off before it finishes.
+            return items + interrupt
+        items.append(item)
+        if kind == "content":
             content_chunks += 1
             if interrupt is not None and content_chunks == INTERRUPT_AFTER:
                 return items + interrupt
-        if interrupt is not None:
-            # A short answer still breaks off before it finishes.
-            return items + interrupt
-        finish = finish_reason_on_wire(answer.finish_reason, faults)
-        items.append(chunk([choice(answer.index, {}, finish)]))
     if with_usage:
-        items.append(chunk([], usage_json(completion, faults)))
+        items.append(chunk([], usage_json(completion, faults, streamed=True)))
     return items + ending
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from chatconform.reference.errors import ApiError, server_error
 from chatconform.reference.faults import FaultSet
+from chatconform.reference.structured import strict_request_problem
 from chatconform.reference.tools import tool_turns_problem
 from chatconform.schemas import schema_errors
 
@@ -87,12 +89,14 @@ def validate_chat_request(body: Any, faults: FaultSet) -> dict[str, Any]:
         body = {**body, "messages": []}
     if not lenient and (tool_problem := tool_turns_problem(body)):
         raise _bad_request(*tool_problem, faults)
+    if strict_problem := strict_request_problem(body):
+        raise _bad_request(*strict_problem, faults)
     return body
 
 
-def check_model(body: dict[str, Any], served_model: str, faults: FaultSet) -> None:
+def check_model(body: dict[str, Any], served_models: Sequence[str], faults: FaultSet) -> None:
     requested = body.get("model")
-    if requested == served_model or "unknown-model-fallback" in faults:
+    if requested in served_models or "unknown-model-fallback" in faults:
         return
     raise ApiError(
         404,

@@ -263,3 +263,53 @@ def test_a_get_that_keeps_failing_is_controlled_with_the_text_model() -> None:
     stopped, _ = stop_of(lambda: openai.expect_success(openai.get("models"), chat=False))
     assert openai.record.verdict(stopped) is Verdict.FAIL
     assert openai.record.exchanges[2].request.json()["model"] == "m"
+
+
+EMBEDDINGS_BODY = {"model": "e", "input": "hi"}
+
+
+def test_an_embeddings_probe_the_official_api_would_reject_is_a_harness_error() -> None:
+    openai = probe_answering(200, b"{}")
+    with pytest.raises(ProbeError, match="embeddings request schema at /input"):
+        openai.embed({"model": "e", "input": ""})
+    openai.embed({"model": "e", "input": ""}, valid=False)
+    assert openai.record.exchanges[0].request.url.endswith("/v1/embeddings")
+
+
+def test_an_embeddings_answer_that_is_not_a_list_of_embeddings_stops_the_case() -> None:
+    openai = probe_answering(200, json.dumps({"model": "e", "embeddings": [[0.1, 0.2]]}).encode())
+    stopped, reason = stop_of(lambda: openai.expect_embeddings(openai.embed(EMBEDDINGS_BODY)))
+    assert openai.record.verdict(stopped) is Verdict.FAIL
+    assert reason == "the response is not a list of embeddings (see findings)"
+    assert {f.rule for f in openai.record.findings} == {"openai.embeddings.schema"}
+
+
+def test_an_embeddings_request_that_keeps_failing_is_controlled_with_a_chat_request() -> None:
+    openai = probe_answering([500, 500, 200], json.dumps(ENVELOPE).encode())
+    openai.provider = single("p", "http://provider.test/v1", models={"default": "m"})
+    stopped, _ = stop_of(lambda: openai.expect_embeddings(openai.embed(EMBEDDINGS_BODY)))
+    assert openai.record.verdict(stopped) is Verdict.FAIL
+    control = openai.record.exchanges[2]
+    assert control.request.url.endswith("/chat/completions")
+    assert control.request.json()["model"] == "m"
+
+
+def test_probes_send_the_cap_under_the_providers_token_param() -> None:
+    sent: list[dict] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, content=ANSWER, headers={"content-type": "application/json"})
+
+    client = RecordingClient("http://provider.test/v1", transport=httpx.MockTransport(respond))
+    record = CaseRecord(info=CaseInfo("openai/text/x", "t", "r", "s"), case_id="openai/text/x")
+    provider = single("p", "http://provider.test/v1", token_param="max_completion_tokens")
+    probe = OpenAIProbe(client, provider, record)
+    probe.chat(BODY)
+    probe.chat(BODY, as_given=True)
+    probe.ask(probe.plain_body(prompt("arithmetic"), "m", 16))
+    assert [("max_tokens" in b, b.get("max_completion_tokens")) for b in sent] == [
+        (False, 5),
+        (True, None),
+        (False, 16),
+    ]

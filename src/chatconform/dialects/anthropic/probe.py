@@ -117,6 +117,7 @@ class AnthropicProbe(Probe):
         ttft = first_text_s(exchange)
         if ttft is not None:
             self.record.first_token(exchange, ttft)
+        self.record.content_events(exchange, content_times(exchange))
 
 
 # In order: each assumes the ones before it held.
@@ -126,6 +127,17 @@ STREAM_FRAMING = (
     stream_checks.no_error_event,
     stream_checks.stream_not_truncated,
 )
+
+
+def content_times(exchange: Exchange) -> list[float]:
+    """When each content_block_delta carrying output (text, thinking, tool input) arrived."""
+    return [
+        exchange.events[i].t
+        for i, event in parse(exchange).events
+        if event.get("type") == "content_block_delta"
+        and isinstance(event.get("delta"), dict)
+        and any(event["delta"].get(k) for k in ("text", "thinking", "partial_json"))
+    ]
 
 
 def first_text_s(exchange: Exchange) -> float | None:

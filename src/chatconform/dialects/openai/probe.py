@@ -6,17 +6,19 @@ from typing import Any
 
 from chatconform.client import Cut
 from chatconform.dialects.openai.checks import completion as completion_checks
+from chatconform.dialects.openai.checks import embeddings as embedding_checks
 from chatconform.dialects.openai.checks import errors as error_checks
 from chatconform.dialects.openai.checks import streaming as stream_checks
+from chatconform.dialects.openai.checks import transport as transport_checks
 from chatconform.dialects.openai.checks.text import answer_text
 from chatconform.dialects.openai.reply import read
-from chatconform.dialects.openai.requests import chat_body
+from chatconform.dialects.openai.requests import chat_body, with_token_param
 from chatconform.dialects.openai.stream import parse
 from chatconform.exchange import Exchange, clip
 from chatconform.finding import Finding, make_finding
 from chatconform.probe import TRANSIENT, Probe, ProbeError
 from chatconform.probe import over_cap as stop_over_cap
-from chatconform.prompts import Prompt
+from chatconform.prompts import Prompt, prompt
 from chatconform.reply import Reply
 from chatconform.schemas import schema_errors
 
@@ -36,7 +38,8 @@ class OpenAIProbe(Probe):
         self, plain: Prompt, model: str, max_tokens: int, *, deterministic: bool = True
     ) -> dict[str, Any]:
         sampling = {"temperature": 0} if deterministic else {}
-        return chat_body(plain, model, max_tokens=max_tokens, **sampling)
+        body = chat_body(plain, model, max_tokens=max_tokens, **sampling)
+        return with_token_param(body, self.provider.token_param)
 
     def ask(self, body: dict[str, Any]) -> Exchange:
         return self.chat(body)
@@ -50,6 +53,12 @@ class OpenAIProbe(Probe):
     def _error_envelope(self, exchange: Exchange) -> list[Finding]:
         return error_checks.error_envelope(exchange)
 
+    def _transport_findings(self, exchange: Exchange) -> list[Finding]:
+        return [
+            *transport_checks.body_decodes_as_its_content_encoding(exchange),
+            *transport_checks.body_is_utf8(exchange),
+        ]
+
     def chat(
         self,
         body: dict[str, Any],
@@ -57,11 +66,16 @@ class OpenAIProbe(Probe):
         headers: dict[str, str | None] | None = None,
         valid: bool = True,
         cut: Cut | None = None,
+        as_given: bool = False,
     ) -> Exchange:
         """POST /chat/completions; a valid probe is checked against the request schema first.
 
         ``cut`` (streams) stops reading once it gives a reason: see ``RecordingClient.request``.
+        The cap goes under the provider's ``token_param`` unless ``as_given`` (a case that
+        tests max_tokens itself).
         """
+        if not as_given:
+            body = with_token_param(body, self.provider.token_param)
         if valid:
             problems = schema_errors("openai", "chat_request", body)
             if problems:
@@ -75,6 +89,28 @@ class OpenAIProbe(Probe):
         return self._send(
             "POST", "chat/completions", json=body, headers=headers, stream=stream, cut=cut
         )
+
+    def embed(self, body: dict[str, Any], *, valid: bool = True) -> Exchange:
+        """POST /embeddings; a valid probe is checked against the request schema first."""
+        if valid:
+            problems = schema_errors("openai", "embeddings_request", body)
+            if problems:
+                pointer, message = problems[0]
+                raise ProbeError(
+                    f"probe violates the embeddings request schema at {pointer or '/'}: {message}"
+                )
+        return self._send("POST", "embeddings", json=body)
+
+    def expect_embeddings(self, exchange: Exchange) -> None:
+        """Stop the case unless the exchange is a successful, readable list of embeddings
+        (refusals, outages and crashes judged as for any request, a plain chat request as
+        the control of a 5xx)."""
+        liveness = self.plain_body(
+            prompt("liveness"), self.spoken.model_for("text") or "", 8, deterministic=False
+        )
+        self.expect_success(exchange, chat=False, control=liveness)
+        if self.record.add(embedding_checks.embeddings_schema(exchange), exchange):
+            self.record.broken("the response is not a list of embeddings (see findings)")
 
     def post_raw(self, path: str, content: bytes, headers: dict[str, str | None]) -> Exchange:
         """POST bytes as they are (a body that is not JSON, say)."""
@@ -133,6 +169,7 @@ class OpenAIProbe(Probe):
         ttft = _first_content_s(exchange)
         if ttft is not None:
             self.record.first_token(exchange, ttft)
+        self.record.content_events(exchange, content_times(exchange))
 
 
 # In order: each assumes the ones before it held (a body that is not an event stream has
@@ -149,6 +186,24 @@ STREAM_FRAMING = (
 def over_cap(max_tokens: int) -> Cut:
     """Stops reading a stream far over ``max_tokens`` (see ``chatconform.probe.over_cap``)."""
     return stop_over_cap(max_tokens, answer_text)
+
+
+# The delta fields that carry generated output: the answer, reasoning (vendor fields), calls.
+OUTPUT_FIELDS = ("content", "reasoning_content", "reasoning", "tool_calls", "function_call")
+
+
+def content_times(exchange: Exchange) -> list[float]:
+    """When each chunk carrying generated output arrived (seconds from the request)."""
+    return [
+        exchange.events[i].t
+        for i, chunk in parse(exchange).chunks
+        if any(
+            isinstance(entry, dict)
+            and isinstance(entry.get("delta"), dict)
+            and any(entry["delta"].get(f) for f in OUTPUT_FIELDS)
+            for entry in chunk.get("choices") or []
+        )
+    ]
 
 
 def _first_content_s(exchange: Exchange) -> float | None:

@@ -19,6 +19,14 @@ def chat_body(prompt: Prompt, model: str, **params: Any) -> dict[str, Any]:
     return {"model": model, "messages": copy.deepcopy(list(prompt.messages)), **params}
 
 
+def with_token_param(body: dict[str, Any], token_param: str) -> dict[str, Any]:
+    """The body with its cap under ``token_param``: a provider whose models take only
+    max_completion_tokens (the o-series refuse max_tokens) gets the cap there, in place."""
+    if token_param == "max_tokens" or "max_tokens" not in body or token_param in body:
+        return body
+    return {(token_param if key == "max_tokens" else key): value for key, value in body.items()}
+
+
 def function_tools(probe: ToolProbe, *, strict: bool = False) -> list[dict[str, Any]]:
     """A probe's tool definitions; ``strict`` marks each function strict."""
     definitions = [copy.deepcopy(tool(name)) for name in probe.tools]

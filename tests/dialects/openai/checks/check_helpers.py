@@ -8,7 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from chatconform import refusals
-from chatconform.dialects.openai.checks import completion, errors, models, streaming, text
+from chatconform.dialects.openai.checks import (
+    completion,
+    embeddings,
+    errors,
+    logprobs,
+    models,
+    reasoning,
+    streaming,
+    structured,
+    text,
+)
 from chatconform.exchange import Exchange, RecordedRequest, StreamEvent
 from chatconform.finding import Finding
 from chatconform.sse import SSEDecoder
@@ -38,6 +48,10 @@ STREAM_REQUEST: dict[str, Any] = {
 PLAIN_STREAM_REQUEST: dict[str, Any] = {
     k: v for k, v in STREAM_REQUEST.items() if k != "stream_options"
 }
+# The strict json_schema the structured-output samples answer (fixtures/structured).
+ANSWER_SCHEMA: dict[str, Any] = json.loads(
+    (Path(__file__).parents[4] / "fixtures" / "structured" / "arithmetic.schema.json").read_text()
+)
 CHAT_REQUEST: dict[str, Any] = {
     "model": "gpt-4o",
     "messages": [{"role": "user", "content": "What is 2 + 3? Reply with the number only."}],
@@ -164,6 +178,7 @@ EVERY_CHECK: dict[str, Callable[[Exchange], list[Finding]]] = {
     "openai.stream.chunk-schema": streaming.chunks_match_schema,
     "openai.stream.finish-reason-absent": streaming.finish_reason_key_present,
     "openai.stream.chunk-object": streaming.chunk_object_is_chunk,
+    "openai.stream.choice-index": streaming.choices_carry_index,
     "openai.stream.chunk-identity": streaming.chunk_identity_constant,
     "openai.stream.first-delta-role": streaming.first_delta_has_role,
     "openai.stream.cumulative-deltas": streaming.deltas_are_incremental,
@@ -194,4 +209,25 @@ EVERY_CHECK: dict[str, Callable[[Exchange], list[Finding]]] = {
     "openai.models.configured-listed": lambda ex: models.configured_models_listed(
         ex, ["gpt-4o", "local-llama"]
     ),
+    "openai.models.retrieve": lambda ex: models.listed_model_retrieved(ex, "gpt-4o"),
+    "openai.embeddings.schema": embeddings.embeddings_schema,
+    "openai.embeddings.usage": embeddings.embeddings_usage,
+    "openai.embeddings.batch": lambda ex: embeddings.one_embedding_per_input(ex, [ex, ex]),
+    "openai.embeddings.dimensions": lambda ex: embeddings.dimensions_honoured(ex, 8),
+    "openai.embeddings.base64": lambda ex: embeddings.base64_matches_float(ex, ex),
+    "openai.embeddings.semantic": lambda ex: embeddings.paraphrase_closer(ex, ex, ex),
+    "openai.embeddings.input-too-long": lambda ex: embeddings.too_long_input_refused(ex, 9000),
+    "openai.structured.not-json": structured.content_is_json_object,
+    "openai.structured.fenced": structured.json_not_fenced,
+    "openai.structured.schema-violated": lambda ex: structured.content_matches_schema(
+        ex, ANSWER_SCHEMA
+    ),
+    "openai.structured.strict-subset": lambda ex: structured.unsupported_schema_refused(
+        ex, "a property left out of required"
+    ),
+    "openai.reasoning.vendor-field": reasoning.reasoning_fields_reported,
+    "openai.reasoning.in-content": reasoning.reasoning_not_in_content,
+    "openai.reasoning.tokens": lambda ex: reasoning.reasoning_tokens_counted(ex, usage_of(ex)),
+    "openai.reasoning.stream-order": reasoning.reasoning_before_content,
+    "openai.logprobs.valid": lambda ex: logprobs.logprobs_as_requested(ex, 2),
 }

@@ -13,10 +13,14 @@ from hypothesis import strategies as st
 from chatconform import refusals
 from chatconform.dialects.openai.checks import (
     completion,
+    embeddings,
     errors,
     load_all,
+    logprobs,
     models,
+    reasoning,
     streaming,
+    structured,
     text,
 )
 from chatconform.exchange import Exchange
@@ -27,7 +31,7 @@ KEYS = st.sampled_from(
     [
         "id", "object", "created", "model", "choices", "index", "delta", "message", "role",
         "content", "finish_reason", "usage", "prompt_tokens", "completion_tokens",
-        "total_tokens", "error", "type", "code", "param", "data", "text",
+        "total_tokens", "error", "type", "code", "param", "data", "text", "embedding",
     ]
 )  # fmt: skip
 SCALARS = (
@@ -144,14 +148,24 @@ def test_every_check_of_the_openai_modules_is_exercised() -> None:
     load_all()
     registered = {
         fn.rule_id
-        for module in (errors, models, completion, streaming, text)
+        for module in (
+            errors,
+            models,
+            completion,
+            streaming,
+            text,
+            embeddings,
+            structured,
+            reasoning,
+            logprobs,
+        )
         for fn in vars(module).values()
         if callable(fn) and hasattr(fn, "rule_id")
     } | {
         refusals.core_request_not_refused["openai"].rule_id,
         refusals.valid_request_not_server_error["openai"].rule_id,
     }
-    assert len(registered) == 48
+    assert len(registered) == 66
     assert set(EVERY_CHECK) == registered
 
 

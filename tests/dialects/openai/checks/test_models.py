@@ -137,3 +137,62 @@ def test_configured_listed_says_when_more_than_ten_are_listed() -> None:
     )
     findings = models.configured_models_listed(exchange, ["gpt-4o"])
     assert "and 2 more" in findings[0].message
+
+
+# --- listed_ids ---------------------------------------------------------------------------------
+
+
+def test_listed_ids_reads_a_list_object_and_a_bare_array() -> None:
+    assert models.listed_ids(_models("models_list.json")) == ["gpt-4o-mini", "local-llama"]
+    assert models.listed_ids(_models("bodies/models_bare_array.json")) == [
+        "gpt-4o-mini",
+        "local-llama",
+    ]
+    assert models.listed_ids(_models("bodies/response_html_gateway_page.html", "text/html")) is None
+
+
+# --- listed_model_retrieved and the fields of a retrieved model -------------------------------
+
+RETRIEVE_URL = f"{MODELS_URL}/gpt-4o-mini"
+
+
+def _retrieved(name: str, status: int = 200) -> Exchange:
+    return json_exchange(name, request=None, url=RETRIEVE_URL, status=status)
+
+
+def test_retrieve_accepts_the_model_object() -> None:
+    exchange = _retrieved("model.json")
+    assert models.listed_model_retrieved(exchange, "gpt-4o-mini") == []
+    assert models.model_fields_present(exchange) == []
+
+
+def test_retrieve_flags_a_404_for_a_listed_model() -> None:
+    exchange = _retrieved("bodies/error_route_not_found.json", status=404)
+    findings = models.listed_model_retrieved(exchange, "gpt-4o-mini")
+    assert summary(findings) == [("openai.models.retrieve", "must", "")]
+    assert "Received: HTTP 404: Invalid URL (GET /v1/models/gpt-4o-mini)" in findings[0].message
+
+
+def test_retrieve_flags_another_model_object() -> None:
+    findings = models.listed_model_retrieved(_retrieved("model.json"), "gpt-4o")
+    assert summary(findings) == [("openai.models.retrieve", "must", "/id")]
+
+
+def test_retrieve_flags_a_list_instead_of_one_model() -> None:
+    findings = models.listed_model_retrieved(_retrieved("models_list.json"), "gpt-4o-mini")
+    assert findings
+    assert {f.rule for f in findings} == {"openai.models.retrieve"}
+
+
+def test_retrieve_leaves_other_refusals_to_the_refusal_policy() -> None:
+    exchange = _retrieved("error_envelope.json", status=405)
+    assert models.listed_model_retrieved(exchange, "gpt-4o-mini") == []
+
+
+def test_a_retrieved_model_without_created_and_owned_by_is_left_to_model_fields() -> None:
+    exchange = _retrieved("bodies/model_fields_missing.json")
+    assert models.listed_model_retrieved(exchange, "gpt-4o-mini") == []
+    assert summary(models.model_fields_present(exchange)) == [
+        ("openai.models.model-fields", "should", "/created"),
+        ("openai.models.model-fields", "should", "/owned_by"),
+    ]

@@ -40,6 +40,7 @@ STREAM_CHECKS: dict[str, Callable[[Exchange], list[Finding]]] = {
     "event-json": streaming.events_are_json_chunks,
     "chunk-schema": streaming.chunks_match_schema,
     "chunk-object": streaming.chunk_object_is_chunk,
+    "choice-index": streaming.choices_carry_index,
     "chunk-identity": streaming.chunk_identity_constant,
     "first-delta-role": streaming.first_delta_has_role,
     "cumulative-deltas": streaming.deltas_are_incremental,
@@ -113,6 +114,11 @@ FLAGGED: list[tuple[str, Callable[[Exchange], list[Finding]], list[tuple[str, st
         [("openai.stream.chunk-schema", "must", "/events/0/choices/0/index")],
     ),
     (
+        "stream_choice_index_missing.sse",
+        streaming.choices_carry_index,
+        [("openai.stream.choice-index", "must", "/events/0/choices/0/index")],
+    ),
+    (
         "stream_chunk_object_wrong.sse",
         streaming.chunks_match_schema,
         [("openai.stream.chunk-schema", "must", "/events/0/object")],
@@ -125,12 +131,12 @@ FLAGGED: list[tuple[str, Callable[[Exchange], list[Finding]], list[tuple[str, st
     (
         "stream_chunk_id_changes.sse",
         streaming.chunk_identity_constant,
-        [("openai.stream.chunk-identity", "must", "/events/1/id")],
+        [("openai.stream.chunk-identity", "should", "/events/1/id")],
     ),
     (
         "stream_first_delta_no_role.sse",
         streaming.first_delta_has_role,
-        [("openai.stream.first-delta-role", "should", "/events/0/choices/0/delta/role")],
+        [("openai.stream.first-delta-role", "must", "/events/0/choices/0/delta/role")],
     ),
     (
         "stream_cumulative_deltas.sse",
@@ -545,7 +551,7 @@ def test_malformed_chunks_give_findings_not_errors(check: str, payloads: list[An
 def test_first_delta_role_flags_a_null_delta() -> None:
     findings = streaming.first_delta_has_role(sse_exchange(sse_bytes(MALFORMED["delta-null"])))
     assert summary(findings) == [
-        ("openai.stream.first-delta-role", "should", "/events/0/choices/0/delta/role")
+        ("openai.stream.first-delta-role", "must", "/events/0/choices/0/delta/role")
     ]
     assert "delta null" in findings[0].message
 

@@ -312,3 +312,14 @@ def test_n_choices_flags_one_choice_for_n_2() -> None:
 def test_n_choices_flags_two_choices_for_n_1() -> None:
     findings = text.n_choices_honoured(json_exchange("bodies/response_two_choices.json"), 1)
     assert summary(findings) == [("openai.text.n-choices", "must", "/choices")]
+
+
+def test_two_streamed_choices_told_apart_by_index_pass_n() -> None:
+    exchange = stream_exchange("stream_two_choices_interleaved.sse")
+    assert text.n_choices_honoured(exchange, 2) == []
+
+
+def test_a_stream_of_one_choice_for_n_2_is_flagged() -> None:
+    findings = text.n_choices_honoured(stream_exchange("stream_include_usage.sse"), 2)
+    assert summary(findings) == [("openai.text.n-choices", "must", "/events")]
+    assert "indexes [0]" in findings[0].message

@@ -22,6 +22,7 @@ def load_all() -> dict[str, Callable[..., list[Finding]]]:
         streaming,
         thinking,
         tools,
+        usage,
     )
 
     return REGISTRY

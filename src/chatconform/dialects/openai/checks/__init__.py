@@ -15,12 +15,18 @@ def load_all() -> dict[str, Callable[..., list[Finding]]]:
     from chatconform import refusals  # noqa: F401
     from chatconform.dialects.openai.checks import (  # noqa: F401
         completion,
+        embeddings,
         errors,
+        logprobs,
         models,
+        reasoning,
         streaming,
+        structured,
         text,
         tool_streams,
         tools,
+        transport,
+        usage,
         vision,
     )
 

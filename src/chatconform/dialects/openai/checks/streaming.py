@@ -103,6 +103,31 @@ def chunk_object_is_chunk(exchange: Exchange) -> Iterator[Violation]:
         )
 
 
+@check("openai.stream.choice-index")
+def choices_carry_index(exchange: Exchange) -> Iterator[Violation]:
+    """Each choice of a chunk carries its integer index (ChatCompletionStreamResponse.choices[].index)."""
+    missing = [
+        (i, j)
+        for i, chunk in parse(exchange).chunks
+        for j, entry in enumerate(choices(chunk))
+        if isinstance(entry, dict) and not _is_index(entry.get("index"))
+    ]
+    if missing:
+        i, j = missing[0]
+        yield Violation(
+            expected(
+                "an integer index on every choice of every chunk",
+                f"none in {summarize(sorted({i for i, _ in missing}))}",
+            ),
+            location=f"/events/{i}/choices/{j}/index",
+            evidence=events_excerpt(exchange, i),
+        )
+
+
+def _is_index(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @check("openai.stream.chunk-identity")
 def chunk_identity_constant(exchange: Exchange) -> Iterator[Violation]:
     """Every chunk has the same id, created and model (chat streaming reference: id)."""

@@ -220,15 +220,20 @@ def _after_token(answer: str, word: str) -> str | None:
 
 @check("openai.text.n-choices")
 def n_choices_honoured(exchange: Exchange, n: int) -> Iterator[Violation]:
-    """The response has n choices indexed 0..n-1 (create chat: n)."""
-    indexes = sorted(
-        entry["index"]
-        for entry in choices(exchange.json_or_none())
-        if isinstance(entry.get("index"), int)
-    )
+    """The response (or the stream, its chunks told apart by index) has n choices
+    indexed 0..n-1 (create chat: n)."""
+    if exchange.streamed:
+        found = {choice_index(e) for _, chunk in parse(exchange).chunks for e in choices(chunk)}
+        indexes = sorted(i for i in found if isinstance(i, int))
+    else:
+        indexes = sorted(
+            entry["index"]
+            for entry in choices(exchange.json_or_none())
+            if isinstance(entry.get("index"), int)
+        )
     if indexes != list(range(n)):
         yield Violation(
             expected(f"{n} choices with index 0..{n - 1}", f"indexes {indexes}"),
-            location="/choices",
+            location="/events" if exchange.streamed else "/choices",
             evidence=exchange.excerpt(),
         )
