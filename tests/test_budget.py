@@ -94,8 +94,10 @@ def test_concurrent_spends_from_processes_sum_exactly(tmp_path: Path) -> None:
 def test_what_requests_in_flight_hold_counts_against_the_budget(tmp_path: Path) -> None:
     ledger = TokenLedger(tmp_path / "tokens", limit=100)
     assert ledger.hold(60)
-    # A second request that could take the run past its budget is not sent.
-    assert not ledger.hold(50)
+    # A second request that could take the run past its budget is not sent: beside what
+    # is spent, it could never fit; beside what is held, it waits (here not at all).
+    assert not ledger.hold(101)
+    assert not ledger.hold(50, wait_s=0)
     assert ledger.spent() == 0
     assert ledger.hold(40)
     assert ledger.exhausted()
@@ -104,7 +106,18 @@ def test_what_requests_in_flight_hold_counts_against_the_budget(tmp_path: Path) 
     assert ledger.spent() == 25
     assert not ledger.exhausted()
     assert ledger.hold(35)
-    assert not ledger.hold(1)
+    assert not ledger.hold(1, wait_s=0)
+
+
+def test_a_hold_waits_for_requests_in_flight_to_settle(tmp_path: Path) -> None:
+    ledger = TokenLedger(tmp_path / "tokens", limit=100)
+    assert ledger.hold(80)
+    settled = threading.Timer(0.2, lambda: ledger.settle(80, 10))
+    settled.start()
+    # Only the hold of the request in flight stands in the way: its answer frees it.
+    assert ledger.hold(50, wait_s=10)
+    settled.join()
+    assert ledger.spent() == 10
 
 
 def test_holding_threads_never_overcommit_the_budget(tmp_path: Path) -> None:
@@ -113,7 +126,7 @@ def test_holding_threads_never_overcommit_the_budget(tmp_path: Path) -> None:
 
     def ask() -> None:
         for _ in range(50):
-            if ledger.hold(7):
+            if ledger.hold(7, wait_s=0):
                 granted.append(7)
 
     threads = [threading.Thread(target=ask) for _ in range(8)]

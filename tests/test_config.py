@@ -428,3 +428,11 @@ def test_a_bad_token_param_gets_one_line(tmp_path: Path, line: str, message: str
             environ={"ACME_KEY": "k"},
         )
     assert "\n" not in str(error.value)
+
+
+def test_the_key_loses_the_line_end_a_key_file_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`echo $KEY > file` leaves a newline no header can carry; an error quoting the
+    header would spell the key with it escaped, which redaction would not match."""
+    monkeypatch.setenv("CC_TEST_KEY", "sk-secretvalue123\n")
+    provider = ProviderConfig(name="p", dialects={}, api_key_env="CC_TEST_KEY")
+    assert provider.api_key() == "sk-secretvalue123"

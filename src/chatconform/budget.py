@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import fcntl
+import time
 from pathlib import Path
 from typing import IO
+
+# How long a request waits for others in flight to settle what they hold, and how often
+# it looks: their answers take seconds; what they really cost is usually far less.
+HOLD_WAIT_S = 120.0
+HOLD_POLL_S = 0.05
 
 
 class TokenLedger:
@@ -31,17 +37,20 @@ class TokenLedger:
             spent, held = _read(handle)
         return spent + held >= self.limit
 
-    def hold(self, tokens: int) -> bool:
+    def hold(self, tokens: int, wait_s: float = HOLD_WAIT_S) -> bool:
         """Set ``tokens`` aside for a request about to be sent; False (nothing held) when
-        the budget cannot cover them beside what is spent and held already."""
-        if tokens <= 0:
-            return not self.exhausted()
-        with self._locked("r+") as handle:
-            spent, held = _read(handle)
-            if self.limit is not None and spent + held + tokens > self.limit:
+        the budget cannot cover them beside what is spent. While only what requests in
+        flight hold stands in the way, wait up to ``wait_s`` for them to settle."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            with self._locked("r+") as handle:
+                spent, held = _read(handle)
+                if self.limit is None or spent + held + max(tokens, 0) <= self.limit:
+                    _write(handle, spent, held + max(tokens, 0))
+                    return True
+            if spent + tokens > self.limit or time.monotonic() >= deadline:
                 return False
-            _write(handle, spent, held + tokens)
-        return True
+            time.sleep(HOLD_POLL_S)
 
     def settle(self, held: int, tokens: int) -> None:
         """Give back what a request held, and spend what its answer cost."""

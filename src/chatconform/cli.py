@@ -547,8 +547,13 @@ def _pytest(
         processes = min(concurrency, os.cpu_count() or 1)
         concurrency = processes
     processes = min(processes, concurrency)
-    # Each process keeps its share of the requests in flight, in threads.
-    args.append(f"--cc-concurrency={-(-concurrency // processes)}")
+    # Each process keeps its share of the requests in flight, in threads. pytest's output
+    # capture is one per process, so it cannot tell concurrent cases' output apart; the
+    # suites print nothing, and what a harness bug prints is better seen than misfiled.
+    threads = -(-concurrency // processes)
+    args.append(f"--cc-concurrency={threads}")
+    if threads > 1:
+        args.append("--capture=no")
     if processes > 1:
         args += ["-n", str(processes)]
     return int(pytest.main(args))

@@ -291,8 +291,10 @@ class RecordingClient:
             exchange.error = (
                 f"body not decodable as Content-Encoding {encoding!r}: {exchange.encoding_error}"
             )
-        except httpx.HTTPError as exc:
-            connected = not isinstance(exc, httpx.ConnectError)
+        # RuntimeError: the client was closed under a case still in flight (an interrupted
+        # run tears its session down); recorded like any request that could not be made.
+        except (httpx.HTTPError, httpx.InvalidURL, RuntimeError) as exc:
+            connected = not isinstance(exc, httpx.ConnectError | RuntimeError)
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             exchange.error = self._redactor.text(error)
         # Redacted whole, once: a secret may straddle two reads, or the end of what was

@@ -136,8 +136,11 @@ class ProviderConfig:
         return self.dialects.get(name)
 
     def api_key(self) -> str | None:
-        """The key from its environment variable (checked to be set at load time)."""
-        return os.environ.get(self.api_key_env) if self.api_key_env else None
+        """The key from its environment variable (checked to be set at load time), without
+        the line end `echo $KEY > file` leaves: no header can carry it, and an error
+        quoting the header would spell the key with an escaped newline."""
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        return key.strip() if key is not None else None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

@@ -209,7 +209,7 @@ def _usage(response: httpx.Response, dialect: str) -> tuple[int, int]:
     """(input, output) tokens the answer reported; 0 for a count it did not report."""
     try:
         payload = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return 0, 0
     usage = payload.get("usage") if isinstance(payload, dict) else None
     if not isinstance(usage, dict):

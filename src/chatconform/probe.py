@@ -8,6 +8,7 @@ are built and sent, how an answer reads as a ``Reply``, and what its error body 
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar, NoReturn
@@ -35,6 +36,9 @@ NOT_A_REFUSAL = frozenset({401, 403, 407, 408})
 # still there after the client's retries: an outage, not a verdict. Any other 5xx may be
 # the provider's defect (see ``Probe.expect_success``).
 TRANSIENT = frozenset({502, 503, 504, 520, 521, 522, 523, 524, 529})
+
+# A model's calibration is asked once per process, even by cases in flight together.
+_CALIBRATING = threading.Lock()
 
 
 class ProbeError(Exception):
@@ -150,10 +154,14 @@ class Probe(ABC):
         def ask() -> str | None:
             model = self.model(capability)
             key = f"{self.dialect}:{model}"
-            if key in self.calibrations:
-                self.record.note(f"calibration of {model}: asked by an earlier case of this run")
-            else:
-                self.calibrations[key] = self._ask_plain(prompt("arithmetic"), capability)
+            # Cases in flight together ask once: the others wait for that answer.
+            with _CALIBRATING:
+                if key in self.calibrations:
+                    self.record.note(
+                        f"calibration of {model}: asked by an earlier case of this run"
+                    )
+                else:
+                    self.calibrations[key] = self._ask_plain(prompt("arithmetic"), capability)
             reason = self.calibrations[key]
             if reason is None:
                 return None
@@ -196,11 +204,16 @@ class Probe(ABC):
                 )
         try:
             exchange = self.client.request(method, path, **kwargs)
-        finally:
+        except BaseException:
             if self.ledger is not None:
-                self.ledger.settle(held, 0)
+                self.ledger.settle(held, held)
+            raise
         self.record.add_exchange(exchange)
-        self._account(exchange)
+        reported = self._account(exchange)
+        if self.ledger is not None:
+            # What the answer says it cost; an answer that says nothing (a stream without
+            # usage, one cut far over its cap, a broken body) is charged its estimate.
+            self.ledger.settle(held, held if reported is None else reported)
         self.judge_transport(exchange)
         if exchange.error:
             self.record.inconclusive(f"{method} /{path}: {exchange.error}")
@@ -231,15 +244,16 @@ class Probe(ABC):
         none, and its transport errors stay inconclusive."""
         return []
 
-    def _account(self, exchange: Exchange) -> None:
+    def _account(self, exchange: Exchange) -> int | None:
+        """Count the tokens the answer reports into the case; None when it reports none
+        (an error costs nothing)."""
         if not 200 <= (exchange.status or 0) < 300:
-            return
+            return 0 if exchange.status else None
         usage = self.reply(exchange).usage
         if usage is None:
-            return
+            return None
         self.record.count_usage(exchange, usage.input_tokens, usage.output_tokens)
-        if self.ledger is not None:
-            self.ledger.spend(usage.total)
+        return usage.total
 
     def expect_success(
         self,

@@ -33,6 +33,13 @@ def test_each_problem_is_one_finding(name: str, location: str, said: str) -> Non
     assert said in findings[0].message
 
 
+def test_a_character_split_between_tokens_is_official_not_a_deviation() -> None:
+    """OpenAI gives the tokens of a part of a character as "bytes:\\xe2\\x82" with the raw
+    bytes: they spell the content only joined with the next token's."""
+    exchange = json_exchange("bodies/response_logprobs_character_split.json")
+    assert logprobs.logprobs_as_requested(exchange, 2) == []
+
+
 def test_more_alternatives_than_asked_is_flagged() -> None:
     findings = logprobs.logprobs_as_requested(json_exchange("bodies/response_logprobs.json"), 1)
     assert "at most 1 asked" in findings[0].message

@@ -26,10 +26,13 @@ def _token_problem(entry: Any, top: int | None) -> str | None:
     token, logprob, raw = entry["token"], entry.get("logprob"), entry.get("bytes")
     if not _number(logprob) or logprob > 0:
         return f"token {token!r} has logprob {logprob!r}: a log probability is at most 0"
-    # A token the recording redacted (an echoed key) no longer matches its bytes.
+    # A token the recording redacted (an echoed key) no longer matches its bytes; a token
+    # that is part of one character (OpenAI writes its text as "bytes:\\xe2\\x80") has
+    # bytes that are no UTF-8 text of their own, and only the whole content is checked.
     if (
         raw is not None
         and REDACTED not in token
+        and _text_of(raw) is not None
         and raw != list(token.encode("utf-8", "surrogatepass"))
     ):
         return f"token {token!r} has bytes {clip(repr(raw), 60)}, not its UTF-8 bytes"
@@ -45,6 +48,36 @@ def _token_problem(entry: Any, top: int | None) -> str | None:
         if problem:
             return f"in top_logprobs of {token!r}: {problem}"
     return None
+
+
+def _text_of(raw: Any) -> str | None:
+    """The UTF-8 text of a token's bytes, or None when they are not bytes of whole
+    characters (signed bytes, as some runtimes write them, count as their unsigned)."""
+    if not isinstance(raw, list) or not all(
+        isinstance(b, int) and not isinstance(b, bool) and -128 <= b <= 255 for b in raw
+    ):
+        return None
+    try:
+        return bytes(b % 256 for b in raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _joined(content: list[Any]) -> str:
+    """The content the tokens spell: their bytes joined and decoded where every token has
+    bytes (a character may be split between tokens), else their texts joined."""
+    entries = [e for e in content if isinstance(e, dict) and isinstance(e.get("token"), str)]
+    raws = [e.get("bytes") for e in entries]
+    if (
+        entries
+        and all(isinstance(r, list) for r in raws)
+        and not any(REDACTED in e["token"] for e in entries)
+    ):
+        flat = [b for r in raws for b in r]
+        text = _text_of(flat)
+        if text is not None:
+            return text
+    return "".join(e["token"] for e in entries)
 
 
 @check("openai.logprobs.valid")
@@ -68,9 +101,7 @@ def logprobs_as_requested(exchange: Exchange, top: int) -> Iterator[Violation]:
         problems = [p for p in (_token_problem(entry, top) for entry in content) if p]
         message = choice.get("message")
         text = message.get("content") if isinstance(message, dict) else None
-        tokens = "".join(
-            e["token"] for e in content if isinstance(e, dict) and isinstance(e.get("token"), str)
-        )
+        tokens = _joined(content)
         if not problems and top and content and all(not e.get("top_logprobs") for e in content):
             problems.append(f"no token has top_logprobs, {top} asked")
         if not problems and isinstance(text, str) and tokens != text:
