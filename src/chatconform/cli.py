@@ -398,32 +398,44 @@ def _start_reference(
 def _preflight(provider: ProviderConfig) -> None:
     """One cheap authenticated request per dialect before the suite, so a dead host, a
     wrong base URL, a refused key or a server that does not speak the dialect costs one
-    line instead of a run of confident verdicts."""
+    line instead of a run of confident verdicts. The dialects are asked at once: against
+    a remote provider each answer takes seconds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    dialects = list(provider.dialects.items())
+    with ThreadPoolExecutor(len(dialects) or 1) as pool:
+        asked = [
+            pool.submit(_preflight_dialect, provider, name, spoken) for name, spoken in dialects
+        ]
+    # The first dialect's problem is the one reported, as when they were asked in turn.
+    for answer in asked:
+        answer.result()
+
+
+def _preflight_dialect(provider: ProviderConfig, name: str, spoken: DialectConfig) -> None:
     from chatconform.plugin import DIALECT_HEADERS, auth_headers
 
-    key = provider.api_key()
-    for name, spoken in provider.dialects.items():
-        headers = {
-            **DIALECT_HEADERS.get(name, {}),
-            **spoken.header_values(),
-            **auth_headers(spoken.auth, key),
+    headers = {
+        **DIALECT_HEADERS.get(name, {}),
+        **spoken.header_values(),
+        **auth_headers(spoken.auth, provider.api_key()),
+    }
+    if name == "anthropic":
+        # count_tokens costs nothing, but relays often lack it: then a one-token message.
+        base = f"{spoken.base_url.rstrip('/')}/v1/messages"
+        ping = {
+            "model": spoken.model_for("text"),
+            "messages": [{"role": "user", "content": "ping"}],
         }
-        if name == "anthropic":
-            # count_tokens costs nothing, but relays often lack it: then a one-token message.
-            base = f"{spoken.base_url.rstrip('/')}/v1/messages"
-            ping = {
-                "model": spoken.model_for("text"),
-                "messages": [{"role": "user", "content": "ping"}],
-            }
-            tries = [
-                ("POST", f"{base}/count_tokens", ping),
-                ("POST", base, {**ping, "max_tokens": 1}),
-            ]
-        else:
-            tries = [("GET", f"{spoken.base_url.rstrip('/')}/models", None)]
-        for n, request in enumerate(tries, 1):
-            if _preflight_one(provider, name, spoken, *request, headers, last=n == len(tries)):
-                break
+        tries = [
+            ("POST", f"{base}/count_tokens", ping),
+            ("POST", base, {**ping, "max_tokens": 1}),
+        ]
+    else:
+        tries = [("GET", f"{spoken.base_url.rstrip('/')}/models", None)]
+    for n, request in enumerate(tries, 1):
+        if _preflight_one(provider, name, spoken, *request, headers, last=n == len(tries)):
+            break
 
 
 def _preflight_one(

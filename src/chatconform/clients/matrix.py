@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -84,20 +85,25 @@ def client_matrix(
         return matrix
     found = run_jobs(run_dir)
     readings: list[Reading] = []
-    if families is None or "python" in families:
-        # Asked for by name, say why a client cannot run (checking imports every SDK).
-        reason = python.available() if families is not None else None
-        if reason is not None:
-            matrix.notes.append(f"python clients: {reason}")
-        readings += python.read(found.jobs, timeout_s, redactor)
-    if families is None or "node" in families:
-        node = node_module()
-        if isinstance(node, str):
-            if families is not None:
-                matrix.notes.append(f"node clients not run: {node}")
-        else:
+    with ThreadPoolExecutor(1, thread_name_prefix="chatconform-node") as beside:
+        # The Node clients run in their own process: replayed while the Python ones are.
+        node_readings = None
+        if families is None or "node" in families:
+            node = node_module()
+            if isinstance(node, str):
+                if families is not None:
+                    matrix.notes.append(f"node clients not run: {node}")
+            else:
+                node_readings = beside.submit(node.read, found.jobs, timeout_s)
+        if families is None or "python" in families:
+            # Asked for by name, say why a client cannot run (checking imports every SDK).
+            reason = python.available() if families is not None else None
+            if reason is not None:
+                matrix.notes.append(f"python clients: {reason}")
+            readings += python.read(found.jobs, timeout_s, redactor)
+        if node_readings is not None:
             try:
-                readings += node.read(found.jobs, timeout_s)
+                readings += node_readings.result()
             except node.NodeRunnerError as exc:
                 matrix.notes.append(f"node clients not run: {exc}")
     rows = _rows(found.cases)
