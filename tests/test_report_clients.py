@@ -35,6 +35,24 @@ def test_the_matrix_links_each_failing_cell_to_its_case_and_escapes_everything()
     assert html.count('href="#case-7"') == 2
 
 
+def test_requests_a_client_would_not_send_are_not_counted_as_calls_that_failed() -> None:
+    clients = {
+        "vercel-ai": {
+            "version": "6",
+            "capabilities": {"openai/errors": "works"},
+            "cases": {"openai/errors/x": "works"},
+            "examples": [
+                {"case": "openai/errors/x", "exchange": 0, "call": "create", "outcome": "n/a",
+                 "detail": "the client did not send the request: AI_InvalidPromptError"},
+            ],
+        },
+        **CLIENTS,
+    }  # fmt: skip
+    html = clients_html({"clients": clients}, {})
+    assert "vercel-ai: 1 requests it would not send (n/a)</summary>" in html
+    assert "openai-python: 1 calls that did not work</summary>" in html
+
+
 def test_a_case_without_a_known_anchor_gets_the_reports_anchor_for_its_id() -> None:
     html = clients_html({"clients": CLIENTS}, {})
     assert f'href="#{case_anchor("openai/streaming/a")}"' in html

@@ -145,8 +145,13 @@ def _calls(clients: dict[str, Any], anchors: dict[str, str]) -> str:
             f"{text(e.get('detail', ''))}</li>"
             for e in examples
         )
+        unsent = sum(1 for e in examples if e.get("outcome") == "n/a")
+        said = [
+            f"{len(examples) - unsent} calls that did not work" if len(examples) > unsent else "",
+            f"{unsent} requests it would not send (n/a)" if unsent else "",
+        ]
         parts.append(
-            f"<details><summary>{text(name)}: {len(examples)} calls that did not work</summary>"
+            f"<details><summary>{text(name)}: {text(', '.join(s for s in said if s))}</summary>"
             f'<ul class="cc-calls">{items}</ul></details>'
         )
     return "".join(parts)
