@@ -79,7 +79,9 @@ def test_slowloris_is_cut_by_the_read_timeout_in_bounded_time() -> None:
     ):
         started = time.monotonic()
         exchange = recording.request("POST", "chat/completions", json=BODY)
-    assert time.monotonic() - started < 1.5
+    assert (
+        time.monotonic() - started < 4
+    )  # a byte comes every 5 s: only the read timeout ends it this soon
     assert exchange.status == 200
     assert exchange.error == "stalled: no data for 0.5 s after the headers"
 
@@ -96,7 +98,8 @@ def test_a_trickle_faster_than_the_read_timeout_is_cut_by_the_total_timeout(
     ):
         started = time.monotonic()
         exchange = recording.request("POST", "chat/completions", json=BODY)
-    assert time.monotonic() - started < 2.0
+    # The trickle alone would take over 30 s.
+    assert time.monotonic() - started < 4
     assert exchange.error == "total timeout: response still arriving after 1 s"
     assert 0 < len(exchange.body) < 20
 
@@ -146,7 +149,7 @@ def test_huge_body_is_40_mb_of_valid_json_the_client_cuts_at_its_cap() -> None:
             exchange = recording.request("POST", "chat/completions", json=BODY)
     assert whole["object"] == "chat.completion"
     assert len(whole["choices"][0]["message"]["content"]) > HUGE_BODY_BYTES - 1000
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 6
     assert exchange.truncated
     assert len(exchange.body) == Limits().max_body_bytes
     assert exchange.headers["content-length"] == str(HUGE_BODY_BYTES)
