@@ -21,6 +21,15 @@ from chatconform.cli import main
 from chatconform.reference import FAULTS, ReferenceServer
 from chatconform.rules import catalog
 
+# `python -m chatconform` that a Ctrl-C interrupts even where the tests run as a background
+# job: such a job starts with SIGINT ignored, and Python then never raises KeyboardInterrupt.
+INTERRUPTIBLE = [
+    sys.executable,
+    "-c",
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('chatconform', run_name='__main__', alter_sys=True)",
+]
+
 
 def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
@@ -207,7 +216,7 @@ def test_rules_lists_every_rule_with_its_check(capsys: pytest.CaptureFixture[str
 
 def test_serve_prints_its_address_and_stops_on_ctrl_c() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "chatconform", "serve", "--fault", "n-ignored"],
+        [*INTERRUPTIBLE, "serve", "--fault", "n-ignored"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
@@ -321,7 +330,7 @@ def test_a_wrong_base_url_is_one_line_not_a_run(
 
 def test_ctrl_c_stops_the_run_and_keeps_partial_results(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "chatconform", "run", "--fault", "stream-stalls",
+        [*INTERRUPTIBLE, "run", "--fault", "stream-stalls",
          "--timeout", "30", "--concurrency", "1", "--only", "models,openai/streaming"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
