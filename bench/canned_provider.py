@@ -25,6 +25,7 @@ import uvicorn
 
 from chatconform.archive import Archive, exchange_from_record
 from chatconform.exchange import Exchange
+from chatconform.redaction import Redactor
 
 LOOPBACK = "127.0.0.1"
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -41,8 +42,14 @@ _FRAMING = {
 }
 
 
-def _key(method: str, path: str, body: bytes) -> str:
-    return f"{method} {path} {hashlib.sha256(body).hexdigest()}"
+# The credentials a request carried, as its record has them: the errors suite sends the
+# same body with a wrong key or none, and those answers are not the answers to the key.
+_CREDENTIALS = ("authorization", "x-api-key", "api-key")
+
+
+def _key(method: str, path: str, body: bytes, headers: dict[str, str]) -> str:
+    credentials = " ".join(f"{h}={headers.get(h)}" for h in _CREDENTIALS)
+    return f"{method} {path} {hashlib.sha256(body).hexdigest()} {credentials}"
 
 
 class CannedProvider:
@@ -53,10 +60,12 @@ class CannedProvider:
         archive: Archive,
         upstream: str,
         *,
+        api_key: str,
         latency_s: float = 0.0,
         first_token_s: float | None = None,
     ) -> None:
         self.upstream = upstream.rstrip("/")
+        self._redactor = Redactor([api_key])
         self.latency_s = latency_s
         self.first_token_s = first_token_s
         self.misses = 0
@@ -68,7 +77,10 @@ class CannedProvider:
                 request = exchange.request
                 url = urlsplit(request.url)
                 path = url.path + (f"?{url.query}" if url.query else "")
-                self._answers.setdefault(_key(request.method, path, request.body), exchange)
+                headers = {k.lower(): v for k, v in request.headers.items()}
+                self._answers.setdefault(
+                    _key(request.method, path, request.body, headers), exchange
+                )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -89,7 +101,10 @@ class CannedProvider:
         path = scope["path"] + (
             f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
         )
-        exchange = self._answers.get(_key(scope["method"], path, body))
+        sent = self._redactor.headers(
+            {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        )
+        exchange = self._answers.get(_key(scope["method"], path, body, sent))
         if exchange is None:
             self.misses += 1
             headers = {
@@ -129,7 +144,7 @@ class CannedProvider:
         await send({"type": "http.response.body", "body": body})
 
     def __enter__(self) -> CannedProvider:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.bind((LOOPBACK, 0))
         self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(

@@ -77,7 +77,9 @@ def main() -> None:
                 f"{usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion tokens"
             )
             wire = archive.load(run_dir / archive.ARCHIVE_FILE)
-            with CannedProvider(wire, reference.root_url, first_token_s=args.first_token) as canned:
+            with CannedProvider(
+                wire, reference.root_url, api_key=reference.api_key, first_token_s=args.first_token
+            ) as canned:
                 toml = config(
                     f"{canned.root_url}/v1", canned.root_url, reference.model, images.base_url
                 )

@@ -121,7 +121,9 @@ def main() -> None:
             for concurrency in args.concurrency:
                 if latency >= 1 and concurrency < args.slow_min_concurrency:
                     continue
-                with CannedProvider(wire, reference.root_url, latency_s=latency) as canned:
+                with CannedProvider(
+                    wire, reference.root_url, api_key=reference.api_key, latency_s=latency
+                ) as canned:
                     toml = config(
                         f"{canned.root_url}/v1", canned.root_url, reference.model, images.base_url
                     )

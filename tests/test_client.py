@@ -21,10 +21,11 @@ import httpx
 import pytest
 
 from chatconform.breaker import REFUSED_STREAK, UNREACHABLE_STREAK
-from chatconform.client import Limits, RecordingClient
+from chatconform.client import Limits, RecordingClient, http_transport
 from chatconform.exchange import Exchange
 from chatconform.rate import RateLimiter, RateLimits
 from chatconform.redaction import OTHER_CREDENTIAL, REDACTED, Redactor
+from chatconform.reference import ReferenceServer
 
 SECRET = "sk-test-0123456789abcdef"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -535,6 +536,18 @@ def test_stream_missing_its_final_blank_line_sets_unterminated_tail(ending: byte
         exchange = client.request("POST", "x", stream=True)
     assert [e.data for e in exchange.events] == ["{}"]
     assert exchange.unterminated_tail == "data: [DONE]"
+
+
+def test_requests_go_out_with_nagle_off() -> None:
+    # httpcore writes headers and body in two sends: with Nagle on, the body waited for
+    # the ACK of the headers, which a server may delay ~40 ms.
+    with (
+        ReferenceServer() as server,
+        httpx.Client(transport=http_transport()) as client,
+        client.stream("GET", f"{server.base_url}/models") as response,
+    ):
+        sock = response.extensions["network_stream"].get_extra_info("socket")
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
 
 
 def test_transport_error_is_recorded_not_raised() -> None:

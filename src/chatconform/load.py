@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from chatconform.budget import TokenLedger
+from chatconform.client import http_transport
 from chatconform.config import ProviderConfig
 from chatconform.prompts import prompt
 from chatconform.provider_profile import percentile
@@ -113,7 +114,7 @@ def probe(provider: ProviderConfig, n: int, ledger: TokenLedger) -> dict[str, An
     # Each request on a connection of its own, alone or not, like N independent clients:
     # a reused connection would make "alone" cheaper than any of the N.
     pool = httpx.Limits(max_connections=n, max_keepalive_connections=0)
-    with httpx.Client(timeout=timeout, limits=pool) as client:
+    with httpx.Client(timeout=timeout, transport=http_transport(limits=pool)) as client:
         alone = [_shoot(client, target) for _ in range(ALONE)]
         together = _volley(client, target, n, provider.timeout_s)
     shots = alone + together

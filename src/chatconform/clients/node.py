@@ -279,6 +279,8 @@ class _Handler(BaseHTTPRequestHandler):
     request, and notes that call id sent its request."""
 
     protocol_version = "HTTP/1.1"
+    # Each recorded read goes out when written, not held for the ACK of the one before.
+    disable_nagle_algorithm = True
     jobs: ClassVar[list[Job]] = []
     received: ClassVar[set[int]] = set()
 
