@@ -19,6 +19,7 @@ import jsonschema.protocols
 import jsonschema_rs
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
+from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from chatconform.paths import SCHEMAS_DIR
@@ -55,9 +56,9 @@ def validator(dialect: str, name: str) -> jsonschema.protocols.Validator:
     file_name = f"{name}.schema.json"
     if file_name not in registry:
         raise FileNotFoundError(SCHEMA_DIR / dialect / file_name)
-    schema = registry.contents(file_name)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema, registry=registry)
+    # Not checked against the metaschema here (a tenth of a second a run): the project's
+    # tests check every shipped schema (tests/test_schemas.py, test_anthropic_schemas.py).
+    return jsonschema.Draft202012Validator(registry.contents(file_name), registry=registry)
 
 
 def _no_retrieval(uri: str) -> object:
@@ -68,7 +69,7 @@ def _no_retrieval(uri: str) -> object:
 def compiled_validator(dialect: str, name: str) -> jsonschema_rs.Validator | None:
     """The same schema compiled by jsonschema-rs (Draft 2020-12, format checks off, never
     fetching a $ref), or None when it cannot compile it: jsonschema then judges alone."""
-    validator(dialect, name)  # the same FileNotFoundError, and the same schema check
+    validator(dialect, name)  # the same FileNotFoundError
     resources = []
     schema: dict[str, Any] = {}
     for path, contents in _documents(dialect):
@@ -192,3 +193,36 @@ def value_at(instance: object, pointer: str) -> object:
         else:
             raise KeyError(pointer)
     return value
+
+
+def request_schema_problem(value: Any, schema: Any) -> str | None:
+    """Why ``value`` does not validate against a schema the request declared (a tool's
+    parameters or input_schema): None when it does, or when the schema cannot be used
+    (no valid schema, a $ref outside it), which is not the provider's to answer for."""
+    if not isinstance(schema, dict):
+        return None
+    try:
+        validator = _request_validator(json.dumps(schema))
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if validator is None:
+        return None
+    try:
+        error = best_match(validator.iter_errors(value))
+    except (Unresolvable, RecursionError):
+        return None
+    if error is None:
+        return None
+    where = "".join(f"/{part}" for part in error.absolute_path)
+    return error.message + (f" at {where}" if where else "")
+
+
+@functools.lru_cache(maxsize=256)
+def _request_validator(canonical: str) -> jsonschema.protocols.Validator | None:
+    # A case asks with the same tools several times: each schema is checked once.
+    schema = json.loads(canonical)
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except (jsonschema.SchemaError, RecursionError):
+        return None
+    return jsonschema.Draft202012Validator(schema)

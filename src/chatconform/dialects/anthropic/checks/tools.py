@@ -11,10 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import best_match
-from referencing.exceptions import Unresolvable
-
 from chatconform.check import Violation, check, expected
 from chatconform.dialects.anthropic.checks.message import (
     STOP_REASONS,
@@ -28,6 +24,7 @@ from chatconform.dialects.anthropic.checks.message import (
 from chatconform.dialects.anthropic.reply import read
 from chatconform.dialects.anthropic.stream import parse
 from chatconform.exchange import Exchange, clip, load_json
+from chatconform.schemas import request_schema_problem
 
 
 @dataclass(frozen=True)
@@ -159,22 +156,6 @@ def tool_use_fields(exchange: Exchange) -> Iterator[Violation]:
             )
 
 
-def _schema_problem(value: Any, schema: Any) -> str | None:
-    """Why ``value`` does not validate against ``schema``; None when it does, or when the
-    schema cannot be used (not ours to judge here)."""
-    if not isinstance(schema, dict):
-        return None
-    try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-        error = best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
-    except (jsonschema.SchemaError, Unresolvable, RecursionError):
-        return None
-    if error is None:
-        return None
-    where = "".join(f"/{part}" for part in error.absolute_path)
-    return error.message + (f" at {where}" if where else "")
-
-
 @check("anthropic.tools.input-valid")
 def tool_input_valid(exchange: Exchange) -> Iterator[Violation]:
     """Each tool_use input validates against its tool's input_schema (tool use guide)."""
@@ -186,7 +167,7 @@ def tool_input_valid(exchange: Exchange) -> Iterator[Violation]:
             continue  # block-fields, input-stream-json or truncated say so
         if exchange.streamed and not use.json_text:
             continue  # an input not streamed as input_json_delta is input-not-streamed's
-        problem = _schema_problem(value, tool.get("input_schema"))
+        problem = request_schema_problem(value, tool.get("input_schema"))
         if problem:
             location = use.input_location()
             yield Violation(

@@ -11,10 +11,6 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import best_match
-from referencing.exceptions import Unresolvable
-
 from chatconform.answers import accepted
 from chatconform.dialects.openai.checks import Violation, check, expected
 from chatconform.dialects.openai.checks.completion import FINISH_REASONS
@@ -26,6 +22,7 @@ from chatconform.dialects.openai.checks.text import (
 from chatconform.dialects.openai.tool_calls import ToolCall, calls
 from chatconform.exchange import Exchange, clip
 from chatconform.judgements import ExpectedCall
+from chatconform.schemas import request_schema_problem
 
 # How a call leaks into content when a provider (or its chat template) does not parse it.
 _CALL_MARKERS = re.compile(
@@ -95,24 +92,6 @@ def arguments_are_strings(exchange: Exchange) -> Iterator[Violation]:
         )
 
 
-def _schema_problem(arguments: Any, parameters: Any) -> str | None:
-    """Why ``arguments`` does not validate against ``parameters``; None when it does."""
-    if not isinstance(parameters, dict):
-        return None
-    try:
-        jsonschema.Draft202012Validator.check_schema(parameters)
-    except jsonschema.SchemaError:
-        return None  # the request's schema is not ours to judge here
-    try:
-        error = best_match(jsonschema.Draft202012Validator(parameters).iter_errors(arguments))
-    except Unresolvable:
-        return None  # a $ref outside the parameters: nothing to validate against
-    if error is None:
-        return None
-    where = "".join(f"/{part}" for part in error.absolute_path)
-    return f"{error.message}" + (f" at {where}" if where else "")
-
-
 @check("openai.tools.arguments-valid")
 def arguments_are_valid(exchange: Exchange) -> Iterator[Violation]:
     """arguments parse as a JSON object valid against the tool's parameters (function calling guide)."""
@@ -130,7 +109,7 @@ def arguments_are_valid(exchange: Exchange) -> Iterator[Violation]:
         elif isinstance(call.name, str) and call.name in tools:
             # A function without parameters takes none: {} is its only valid argument.
             parameters = tools[call.name].get("parameters", {"type": "object", "maxProperties": 0})
-            schema_problem = _schema_problem(value, parameters)
+            schema_problem = request_schema_problem(value, parameters)
             if schema_problem:
                 problem = f"{received}: {schema_problem}"
         if problem:
