@@ -40,6 +40,12 @@ class Breaker:
         """Why requests are no longer sent (``provider unreachable: ...``), or None."""
         return self._state.read().get("tripped")
 
+    def trip(self, reason: str) -> None:
+        """Stop the run sending, for ``reason`` (unless it has stopped already)."""
+        with self._state.change() as state:
+            if not state.get("tripped"):
+                state["tripped"] = reason
+
     def record(self, outcome: Outcome, detail: str) -> None:
         """Count one request's ``outcome``; ``detail`` says it: the connection error, or
         for a refusal its cause and status (``rate limited: HTTP 429``)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -11,10 +12,9 @@ from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
-
 from chatconform import __version__, baseline, compare, diff, load, trend
-from chatconform.client import tls_context
+from chatconform.breaker import Breaker
+from chatconform.client import BREAKER_FILE
 from chatconform.compare import printable
 from chatconform.config import (
     AUTH_STYLES,
@@ -30,7 +30,9 @@ from chatconform.config import (
     validate,
 )
 from chatconform.paths import SUITES_DIR
-from chatconform.results import RESULTS_FILE, format_summary, public_url, verdict_counts
+from chatconform.preflight import Preflight
+from chatconform.results import RESULTS_FILE, format_summary, verdict_counts
+from chatconform.shared_state import SharedState
 from chatconform.verdict import Verdict
 
 REFERENCE_KEY_ENV = "CHATCONFORM_REFERENCE_KEY"
@@ -281,13 +283,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(
                 "--fault applies to the embedded reference provider only (drop --base-url/--config)"
             )
-        _preflight(provider)
         run_dir = _run_dir(args.reports, provider.name)
         provider_file = run_dir / "provider.json"
         provider_file.write_text(provider.to_json(), encoding="utf-8")
-        code = _pytest(
-            provider, run_dir, provider_file, only, args.case, args.attempts, args.processes
-        )
+        # The suite starts while the preflight is asked; a problem stops the run sending.
+        breaker = Breaker(SharedState(run_dir / BREAKER_FILE))
+        with Preflight(provider, on_problem=breaker.trip) as preflight:
+            code = _pytest(
+                provider, run_dir, provider_file, only, args.case, args.attempts, args.processes
+            )
+        if preflight.problem is not None:
+            # Nothing of a run against a provider that cannot be tested is worth keeping.
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise UsageError(preflight.problem)
         if args.load and code != PYTEST_INTERRUPTED:
             load.after_run(provider, run_dir, args.load)
     _client_matrix(run_dir, code, families, provider)
@@ -393,114 +401,6 @@ def _start_reference(
     provider = apply_overrides(provider, replace(overrides, image_base_url=None, base_url=None))
     validate(provider, "command line", os.environ)
     return provider
-
-
-def _preflight(provider: ProviderConfig) -> None:
-    """One cheap authenticated request per dialect before the suite, so a dead host, a
-    wrong base URL, a refused key or a server that does not speak the dialect costs one
-    line instead of a run of confident verdicts. The dialects are asked at once: against
-    a remote provider each answer takes seconds."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    dialects = list(provider.dialects.items())
-    with ThreadPoolExecutor(len(dialects) or 1) as pool:
-        asked = [
-            pool.submit(_preflight_dialect, provider, name, spoken) for name, spoken in dialects
-        ]
-    # The first dialect's problem is the one reported, as when they were asked in turn.
-    for answer in asked:
-        answer.result()
-
-
-def _preflight_dialect(provider: ProviderConfig, name: str, spoken: DialectConfig) -> None:
-    from chatconform.plugin import DIALECT_HEADERS, auth_headers
-
-    headers = {
-        **DIALECT_HEADERS.get(name, {}),
-        **spoken.header_values(),
-        **auth_headers(spoken.auth, provider.api_key()),
-    }
-    if name == "anthropic":
-        # count_tokens costs nothing, but relays often lack it: then a one-token message.
-        base = f"{spoken.base_url.rstrip('/')}/v1/messages"
-        ping = {
-            "model": spoken.model_for("text"),
-            "messages": [{"role": "user", "content": "ping"}],
-        }
-        tries = [
-            ("POST", f"{base}/count_tokens", ping),
-            ("POST", base, {**ping, "max_tokens": 1}),
-        ]
-    else:
-        tries = [("GET", f"{spoken.base_url.rstrip('/')}/models", None)]
-    for n, request in enumerate(tries, 1):
-        if _preflight_one(provider, name, spoken, *request, headers, last=n == len(tries)):
-            break
-
-
-def _preflight_one(
-    provider: ProviderConfig,
-    dialect: str,
-    spoken: DialectConfig,
-    method: str,
-    url: str,
-    body: dict | None,
-    headers: dict[str, str],
-    *,
-    last: bool,
-) -> bool:
-    """Whether the request shows the dialect is served; a UsageError when it cannot be
-    used; False when this endpoint is missing and another may tell (not ``last``)."""
-    shown = public_url(url)
-    try:
-        response = httpx.request(
-            method, url, json=body, headers=headers, timeout=10.0, verify=tls_context()
-        )
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        reason = str(exc) or type(exc).__name__
-        raise UsageError(f"cannot reach {shown}: {reason}") from None
-    status = response.status_code
-    # A relay may lock down or lack count_tokens and still answer messages: ask that too.
-    if dialect == "anthropic" and not last and status in (401, 403, 404, 405, 501):
-        return False
-    if status in (401, 403):
-        other = "bearer" if spoken.auth == "x-api-key" else "x-api-key"
-        hint = (
-            f"; check the variable, or try --dialect anthropic --auth {other}"
-            if dialect == "anthropic"
-            else ""
-        )
-        raise UsageError(
-            f"{shown} refused the key in ${provider.api_key_env} sent as {spoken.auth} "
-            f"(HTTP {status}){hint or '; check the variable'}"
-        )
-    if 300 <= status < 400:
-        target = public_url(response.headers.get("location", "")) or "elsewhere"
-        raise UsageError(
-            f"{shown} redirects (HTTP {status}) to {target}; use the base URL it redirects to"
-        )
-    if dialect == "openai" and status == 404 and not spoken.base_url.rstrip("/").endswith("/v1"):
-        raise UsageError(
-            f"{shown} is not found (HTTP 404); OpenAI-compatible base URLs usually end in /v1: "
-            f"try {spoken.base_url.rstrip('/')}/v1"
-        )
-    if dialect == "anthropic" and (
-        status in (404, 405, 501) or (200 <= status < 300 and not _json_object(response))
-    ):
-        raise UsageError(
-            f"{shown} answered HTTP {status}"
-            + ("" if status >= 300 else " without a JSON object")
-            + ": the server does not speak Anthropic's Messages API at this base URL "
-            "(give the URL without /v1, as ANTHROPIC_BASE_URL)"
-        )
-    return True
-
-
-def _json_object(response: httpx.Response) -> bool:
-    try:
-        return isinstance(response.json(), dict)
-    except ValueError:
-        return False
 
 
 def _run_dir(reports: Path, provider_name: str) -> Path:
