@@ -157,6 +157,44 @@ def test_a_failing_case_shows_its_findings_not_a_traceback(pytester: pytest.Pyte
     assert "Traceback" not in result.stdout.str()
 
 
+def test_cases_of_more_round_trips_start_first(
+    pytester: pytest.Pytester,
+) -> None:
+    started = pytester.path / "started.txt"
+    pytester.makeconftest(
+        f"""
+        def pytest_runtest_call(item):
+            with open({str(started)!r}, "a") as out:
+                out.write(item.name + "\\n")
+        """
+    )
+    pytester.makepyfile(
+        test_trips="""
+        from chatconform.case import case
+
+        @case("openai/text/one", title="t", requirement="r", source="s")
+        def test_one(case):
+            pass
+
+        @case("openai/text/two", title="t", requirement="r", source="s", round_trips=2)
+        def test_two(case):
+            pass
+
+        @case("openai/text/four", title="t", requirement="r", source="s", round_trips=4)
+        def test_four(case):
+            pass
+        """
+    )
+    _, results = run(pytester, "test_trips.py")
+    assert started.read_text().split() == ["test_four", "test_two", "test_one"]
+    # Results are in case order, whatever order the cases ran in.
+    assert [c["id"] for c in results["cases"]] == [
+        "openai/text/four",
+        "openai/text/one",
+        "openai/text/two",
+    ]
+
+
 def test_capability_and_case_selection(pytester: pytest.Pytester) -> None:
     _, results = run(pytester, "--cc-only=streaming")
     assert {c["capability"] for c in results["cases"]} == {"streaming"}

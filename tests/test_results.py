@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
-from chatconform.case import MARK
+from suite_cases import declared_cases
+
 from chatconform.config import DIALECT_CAPABILITIES, DialectConfig, ProviderConfig, single
-from chatconform.paths import SUITES_DIR
 from chatconform.results import (
     broken_clients,
     build_results,
@@ -184,30 +183,13 @@ def test_the_prices_are_kept_in_the_results() -> None:
     }
 
 
-def _suite_rows() -> set[str]:
-    """The scorecard row (``dialect/capability``) of every case the installed suites declare."""
-    rows = set()
-    for path in sorted(SUITES_DIR.glob("*/test_*.py")):
-        spec = importlib.util.spec_from_file_location(
-            f"_suite_{path.parent.name}_{path.stem}", path
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        for value in vars(module).values():
-            for mark in getattr(value, "pytestmark", []):
-                if mark.name == MARK:
-                    rows.add(f"{mark.args[0].dialect}/{mark.args[0].capability}")
-    return rows
-
-
 def test_every_scorecard_row_has_cases_in_the_suite() -> None:
     """A row without cases would read not_measured in every run: a promise the suite does
     not keep. A case outside every row would be scored in a row no dialect declares."""
     declared = {
         f"{d}/{c}" for d, capabilities in DIALECT_CAPABILITIES.items() for c in capabilities
     }
-    rows = _suite_rows()
+    rows = {f"{info.dialect}/{info.capability}" for info in declared_cases().values()}
     assert sorted(declared - rows) == []
     assert sorted(rows - declared) == []
 

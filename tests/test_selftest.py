@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from client_claims import claim_mismatches
 from leak_helpers import LEAKY_KEY, leaks, outputs
+from suite_cases import round_trip_mismatches
 
 from chatconform.fixture_server import FixtureServer
 from chatconform.reference import FAULTS, ReferenceServer
@@ -88,6 +89,7 @@ def test_faithful_reference_passes_every_case(tmp_path: Path) -> None:
     ]
     assert not_passing == []
     assert [f for c in results["cases"] for f in c["findings"]] == []
+    assert round_trip_mismatches(results) == []
     # Every real client the run replayed its answers through got what the suite read.
     python_clients = {k: v for k, v in results["clients"].items() if k.endswith("-python")}
     assert sorted(python_clients) == ["anthropic-python", "openai-python"]

@@ -37,6 +37,9 @@ class CaseInfo:
     # refusal of it is ``unsupported``. None for a core request of the dialect, whose
     # refusal is a failure.
     optional: str | None = None
+    # Requests the case sends one after another (a tool call, then its result): cases
+    # kept in flight together start longest first, so none is left to run on alone.
+    round_trips: int = 1
 
     @property
     def dialect(self) -> str:
@@ -48,18 +51,26 @@ class CaseInfo:
 
 
 def case(
-    id: str, *, title: str, requirement: str, source: str, optional: str | None = None
+    id: str,
+    *,
+    title: str,
+    requirement: str,
+    source: str,
+    optional: str | None = None,
+    round_trips: int = 1,
 ) -> pytest.MarkDecorator:
     """Declare a test function a conformance case (h2spec style: id, requirement, source).
 
     ``optional`` names the optional feature the case tests; without it the case
     sends a core request, which a provider speaking the dialect must not refuse.
+    ``round_trips``: how many requests it sends one after another, when more than one.
     """
     if id.count("/") != 2:
         raise ValueError(f"case id {id!r} is not dialect/capability/name")
-    return getattr(pytest.mark, MARK)(
-        CaseInfo(id=id, title=title, requirement=requirement, source=source, optional=optional)
-    )
+    if round_trips < 1:
+        raise ValueError(f"case {id!r}: round_trips must be at least 1")
+    info = CaseInfo(id, title, requirement, source, optional=optional, round_trips=round_trips)
+    return getattr(pytest.mark, MARK)(info)
 
 
 class CaseStop(Exception):

@@ -166,10 +166,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = selected
     for order, item in enumerate(items):
         item.stash[ORDER_KEY] = order
+    # Longest first (results keep the order above): with cases in flight together, a case
+    # of four round trips started last would run on alone after all the others.
+    items.sort(key=lambda item: -_round_trips(item))
     if any(case_info(i) for i in items) and not config.getoption("cc_provider"):
         raise pytest.UsageError(
             "conformance suites run through `chatconform run` (no --cc-provider)"
         )
+
+
+def _round_trips(item: pytest.Item) -> int:
+    info = case_info(item)
+    return 1 if info is None else info.round_trips
 
 
 @pytest.fixture(scope="session")

@@ -37,8 +37,9 @@ NOT_A_REFUSAL = frozenset({401, 403, 407, 408})
 # the provider's defect (see ``Probe.expect_success``).
 TRANSIENT = frozenset({502, 503, 504, 520, 521, 522, 523, 524, 529})
 
-# A model's calibration is asked once per process, even by cases in flight together.
-_CALIBRATING = threading.Lock()
+# A model's calibration is asked once per process, even by cases in flight together;
+# each model's on its own lock, so that two dialects' calibrations are asked at once.
+_CALIBRATING: dict[str, threading.Lock] = {}
 
 
 class ProbeError(Exception):
@@ -155,7 +156,7 @@ class Probe(ABC):
             model = self.model(capability)
             key = f"{self.dialect}:{model}"
             # Cases in flight together ask once: the others wait for that answer.
-            with _CALIBRATING:
+            with _CALIBRATING.setdefault(key, threading.Lock()):
                 if key in self.calibrations:
                     self.record.note(
                         f"calibration of {model}: asked by an earlier case of this run"

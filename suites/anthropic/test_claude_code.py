@@ -78,6 +78,7 @@ class Replay:
     title="Claude Code works against this provider",
     requirement="Claude Code's requests work: count_tokens; streamed turns on /v1/messages?beta=true with anthropic-beta, cache_control system blocks, metadata.user_id and tools; thinking blocks carried back; tool results, errors included.",
     source="https://docs.anthropic.com/en/docs/claude-code/llm-gateway",
+    round_trips=4,
 )
 def test_ready(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     model = anthropic.model(CAPABILITY)

@@ -53,6 +53,7 @@ def test_missing_key(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     title="Which ways of sending the key work",
     requirement="The official clients send x-api-key; Claude Code's ANTHROPIC_AUTH_TOKEN sends Authorization: Bearer. Which the provider accepts is reported.",
     source="https://docs.anthropic.com/en/api/overview#authentication",
+    round_trips=2,
 )
 def test_auth_styles(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     key = anthropic.provider.api_key() or ""

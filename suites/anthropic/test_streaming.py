@@ -112,6 +112,7 @@ def test_usage(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     title="The streamed message equals the non-streamed one in structure",
     requirement="Accumulated, a stream gives the message the same request gets without streaming.",
     source=GUIDE,
+    round_trips=2,
 )
 def test_matches_message(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     streamed = _stream(anthropic, "arithmetic")

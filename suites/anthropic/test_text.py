@@ -139,6 +139,7 @@ def test_sampling_params(anthropic: AnthropicProbe, case: CaseRecord, params: di
     title="max_tokens is honoured",
     requirement="At most max_tokens tokens are generated; a cut message has stop_reason max_tokens.",
     source=f"{API}#body-max-tokens",
+    round_trips=2,
 )
 def test_max_tokens(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     body = message_body(prompt("counting"), anthropic.model(CAPABILITY), 5, temperature=0)
@@ -206,6 +207,7 @@ def test_model_echo(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     title="usage is present and follows the prompt",
     requirement="usage counts input_tokens and output_tokens of this request: more input for a longer prompt, output within max_tokens.",
     source="https://docs.anthropic.com/en/api/messages#response-usage",
+    round_trips=2,
 )
 def test_usage(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     short = anthropic.messages(_plain(anthropic, prompt("arithmetic")))
@@ -232,6 +234,7 @@ def _note_uncounted(case: CaseRecord, *exchanges: Exchange) -> None:
     title="Streamed usage matches the non-streamed usage",
     requirement="The same request reports the same input tokens streamed and not.",
     source="https://docs.anthropic.com/en/docs/build-with-claude/streaming",
+    round_trips=2,
 )
 def test_usage_streamed(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     body = _plain(anthropic, prompt("arithmetic"))
@@ -250,6 +253,7 @@ def test_usage_streamed(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     requirement="A longer prompt counts more input tokens: about one per 4 characters of "
     "English (one per 2 to one per 8).",
     source="https://docs.anthropic.com/en/api/messages#response-usage",
+    round_trips=2,
 )
 def test_usage_rate(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     exchanges = []

@@ -63,6 +63,7 @@ def test_signed_blocks(anthropic: AnthropicProbe, case: CaseRecord, stream: bool
     title="Signed thinking blocks are accepted back in a tool loop",
     requirement="The thinking blocks of a tool-use turn, sent back unchanged with the tool_result, are accepted, and the answer uses the result.",
     source=f"{GUIDE}#extended-thinking-with-tool-use",
+    round_trips=2,
 )
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 def test_tool_loop(anthropic: AnthropicProbe, case: CaseRecord, stream: bool) -> None:

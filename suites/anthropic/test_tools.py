@@ -181,6 +181,7 @@ def _result_turns(
     title="A tool_result sent back is used in the answer",
     requirement="A tool_result block (tool_use_id) in the next user turn gives the tool's result; the answer uses it.",
     source=f"{GUIDE}#handling-results-from-client-tools",
+    round_trips=2,
 )
 @both_forms
 def test_round_trip(anthropic: AnthropicProbe, case: CaseRecord, stream: bool) -> None:
@@ -204,6 +205,7 @@ def test_round_trip(anthropic: AnthropicProbe, case: CaseRecord, stream: bool) -
     title="A tool_result with is_error is accepted",
     requirement="A tool_result may be marked is_error; the request is answered (the model reads the error).",
     source=f"{GUIDE}#handling-results-from-client-tools",
+    round_trips=2,
 )
 def test_error_result(anthropic: AnthropicProbe, case: CaseRecord) -> None:
     probe = tool_probe("round_trip")

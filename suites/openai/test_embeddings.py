@@ -68,6 +68,7 @@ def test_usage(openai: OpenAIProbe, case: CaseRecord) -> None:
         "input i gets when sent alone."
     ),
     source=f"{OBJECT}#embeddings/object-index",
+    round_trips=4,
 )
 def test_batch_order(openai: OpenAIProbe, case: CaseRecord) -> None:
     batch = _embedded(openai, list(BATCH))
@@ -98,6 +99,7 @@ def test_dimensions(openai: OpenAIProbe, case: CaseRecord) -> None:
         "the vector encoding_format float gives (the official SDKs ask for base64 by default)."
     ),
     source=f"{CREATE}#embeddings-create-encoding_format",
+    round_trips=2,
 )
 def test_base64(openai: OpenAIProbe, case: CaseRecord) -> None:
     as_float = _embedded(openai, ANCHOR, encoding_format="float")
@@ -110,6 +112,7 @@ def test_base64(openai: OpenAIProbe, case: CaseRecord) -> None:
     title="A sentence is closer to its paraphrase than to an unrelated sentence",
     requirement="Embeddings represent meaning: cosine(sentence, paraphrase) > cosine(sentence, unrelated).",
     source="https://platform.openai.com/docs/guides/embeddings",
+    round_trips=3,
 )
 def test_semantic(openai: OpenAIProbe, case: CaseRecord) -> None:
     sent: dict[str, Exchange] = {}

@@ -50,6 +50,7 @@ UNKNOWN_MODEL = "chatconform-no-such-model-0"
     requirement="GET /models/{model} returns the model object of a model GET /models lists.",
     source=RETRIEVE,
     optional="GET /models/{model}",
+    round_trips=2,
 )
 def test_retrieve(openai: OpenAIProbe, case: CaseRecord) -> None:
     listing = openai.get("models")

@@ -193,6 +193,7 @@ def test_n_choices(openai: OpenAIProbe, case: CaseRecord) -> None:
     title="The streamed answer matches the non-streamed one",
     requirement="Streaming changes how the completion is delivered, not what it is.",
     source=STREAM,
+    round_trips=2,
 )
 def test_matches_non_streamed(openai: OpenAIProbe, case: CaseRecord) -> None:
     def attempt() -> list:

@@ -128,6 +128,7 @@ def _max_tokens_case(openai: OpenAIProbe, case: CaseRecord, param: str) -> None:
     title="max_tokens is honoured",
     requirement="At most max_tokens tokens are generated; a cut completion has finish_reason length.",
     source=f"{API}#chat-create-max_tokens",
+    round_trips=2,
 )
 def test_max_tokens(openai: OpenAIProbe, case: CaseRecord) -> None:
     _max_tokens_case(openai, case, "max_tokens")
@@ -138,6 +139,7 @@ def test_max_tokens(openai: OpenAIProbe, case: CaseRecord) -> None:
     title="max_completion_tokens is honoured",
     requirement="max_completion_tokens bounds the generated tokens like max_tokens, which it replaces.",
     source=f"{API}#chat-create-max_completion_tokens",
+    round_trips=2,
 )
 def test_max_completion_tokens(openai: OpenAIProbe, case: CaseRecord) -> None:
     _max_tokens_case(openai, case, "max_completion_tokens")
@@ -314,6 +316,7 @@ def _note_uncounted(case: CaseRecord, *exchanges: Exchange) -> None:
     title="Streamed usage matches the non-streamed usage",
     requirement="The same request reports the same prompt_tokens streamed (include_usage) and not.",
     source=f"{API}#chat-create-stream_options",
+    round_trips=2,
 )
 def test_usage_streamed(openai: OpenAIProbe, case: CaseRecord) -> None:
     body = chat_body(prompt("arithmetic"), openai.model("text"), max_tokens=16, temperature=0)
@@ -332,6 +335,7 @@ def test_usage_streamed(openai: OpenAIProbe, case: CaseRecord) -> None:
     requirement="A longer prompt counts more prompt_tokens: about one per 4 characters of "
     "English (one per 2 to one per 8).",
     source=f"{OBJECT}#chat/object-usage",
+    round_trips=2,
 )
 def test_usage_rate(openai: OpenAIProbe, case: CaseRecord) -> None:
     exchanges = []

@@ -216,6 +216,7 @@ def _echo(call: ToolCall) -> dict[str, Any]:
     title="A tool result sent back is used in the answer",
     requirement="A tool message (role tool, tool_call_id) gives a call's result; the next answer uses it.",
     source=GUIDE,
+    round_trips=2,
 )
 @both_forms
 def test_round_trip(openai: OpenAIProbe, case: CaseRecord, stream: bool) -> None:
@@ -264,6 +265,7 @@ def test_strict(openai: OpenAIProbe, case: CaseRecord, stream: bool) -> None:
     title="Streamed calls reassemble to the non-streamed ones",
     requirement="The streamed calls, reassembled per index, name the same functions with arguments of the same shape as the non-streamed answer.",
     source=f"{GUIDE}#streaming",
+    round_trips=2,
 )
 def test_stream_matches_non_streamed(openai: OpenAIProbe, case: CaseRecord) -> None:
     def attempt() -> list[Finding]:
