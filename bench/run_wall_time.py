@@ -6,11 +6,10 @@ after the set latency (bench/canned_provider.py), so the figures are the harness
 not the reference model's. Printed per latency and concurrency: requests, wall time,
 the ideal ``ceil(requests / concurrency) x latency`` and the ratio, and the fixed
 cost (wall - ideal). The ideal ignores that some cases send requests one after
-another (a tool round trip waits for the call) and that the run's preflight request
-comes first: ``floor`` adds those, the least any scheduler could do. A few cases
-judge the canned answers differently from the recording (a `created` recorded
-minutes earlier is stale now; the preflight is passed to the reference): they are
-listed under their row.
+another (a tool round trip waits for the call): ``floor`` adds that, the least any
+scheduler could do. Cases that judge the canned answers differently from the
+recording (a `created` recorded minutes earlier would be stale) are listed under
+their row.
 Run by hand (`make bench`); never part of `make test`.
 """
 
@@ -139,8 +138,9 @@ def main() -> None:
                     )
                 requests = results["usage"]["requests"]
                 ideal = math.ceil(requests / concurrency) * latency
-                # The preflight, then the busiest lane or the longest case, whichever is more.
-                floor = (1 + max(math.ceil(requests / concurrency), chain)) * latency
+                # The busiest lane or the longest case, whichever is more (the preflight is
+                # asked while the cases run).
+                floor = max(math.ceil(requests / concurrency), chain) * latency
                 recorded_verdicts = {c["id"]: c["verdict"] for c in recorded["cases"]}
                 differing = [
                     f"{c['id']}: {recorded_verdicts.get(c['id'])} -> {c['verdict']}"

@@ -157,15 +157,23 @@ def test_a_failing_case_shows_its_findings_not_a_traceback(pytester: pytest.Pyte
     assert "Traceback" not in result.stdout.str()
 
 
-def test_cases_of_more_round_trips_start_first(
-    pytester: pytest.Pytester,
+@pytest.mark.parametrize(
+    ("args", "order"),
+    [
+        (["--cc-concurrency=2"], ["test_four", "test_two", "test_one"]),
+        ([], ["test_one", "test_two", "test_four"]),
+    ],
+    ids=["in-flight-together", "one-at-a-time"],
+)
+def test_cases_of_more_round_trips_start_first_when_in_flight_together(
+    pytester: pytest.Pytester, args: list[str], order: list[str]
 ) -> None:
-    started = pytester.path / "started.txt"
+    ran = pytester.path / "order.txt"
     pytester.makeconftest(
         f"""
-        def pytest_runtest_call(item):
-            with open({str(started)!r}, "a") as out:
-                out.write(item.name + "\\n")
+        def pytest_collection_finish(session):
+            with open({str(ran)!r}, "w") as out:
+                out.write(" ".join(item.name for item in session.items))
         """
     )
     pytester.makepyfile(
@@ -185,14 +193,11 @@ def test_cases_of_more_round_trips_start_first(
             pass
         """
     )
-    _, results = run(pytester, "test_trips.py")
-    assert started.read_text().split() == ["test_four", "test_two", "test_one"]
-    # Results are in case order, whatever order the cases ran in.
-    assert [c["id"] for c in results["cases"]] == [
-        "openai/text/four",
-        "openai/text/one",
-        "openai/text/two",
-    ]
+    _, results = run(pytester, "test_trips.py", *args)
+    assert ran.read_text().split() == order
+    assert {c["id"] for c in results["cases"]} == {
+        f"openai/text/{n}" for n in ("one", "two", "four")
+    }
 
 
 def test_capability_and_case_selection(pytester: pytest.Pytester) -> None:

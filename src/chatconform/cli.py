@@ -322,7 +322,7 @@ def _capabilities(value: str | None) -> list[str]:
 
 
 def _client_families(value: str | None) -> tuple[str, ...] | None:
-    from chatconform.clients.matrix import parse_families
+    from chatconform.clients import parse_families
 
     try:
         return parse_families(value)
@@ -441,9 +441,11 @@ def _pytest(
         "-p",
         "no:cacheprovider",
         # Hypothesis (a dependency, for the project's own tests) registers a pytest
-        # plugin whose import alone costs seconds; the suites do not use it.
+        # plugin whose import alone costs seconds; the suites do not use it, nor anyio's.
         "-p",
         "no:hypothesispytest",
+        "-p",
+        "no:anyio",
         # The suites and the harness use no bare asserts: rewriting them would only cost
         # each run a recompile of every suite module.
         "--assert=plain",
@@ -468,6 +470,9 @@ def _pytest(
         args.append("--capture=no")
     if processes > 1:
         args += ["-n", str(processes)]
+    else:
+        # Not loaded where unused: starting a run is part of its every wait.
+        args += ["-p", "no:xdist"]
     return int(pytest.main(args))
 
 

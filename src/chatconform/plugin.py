@@ -166,9 +166,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = selected
     for order, item in enumerate(items):
         item.stash[ORDER_KEY] = order
-    # Longest first (results keep the order above): with cases in flight together, a case
-    # of four round trips started last would run on alone after all the others.
-    items.sort(key=lambda item: -_round_trips(item))
+    if config.getoption("cc_concurrency") > 1 or hasattr(config, "workerinput"):
+        # Longest first: with cases in flight together, a case of four round trips
+        # started last would run on alone after all the others. One at a time, the
+        # suite's order is kept (a budget too small for the run is spent in that order).
+        items.sort(key=lambda item: -_round_trips(item))
     if any(case_info(i) for i in items) and not config.getoption("cc_provider"):
         raise pytest.UsageError(
             "conformance suites run through `chatconform run` (no --cc-provider)"

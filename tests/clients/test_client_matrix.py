@@ -10,9 +10,9 @@ import pytest
 from recorded import answered, sample, streamed
 
 from chatconform import archive
-from chatconform.clients import python
+from chatconform.clients import parse_families, python
 from chatconform.clients.jobs import job_of
-from chatconform.clients.matrix import attach, build, parse_families
+from chatconform.clients.matrix import attach, build
 from chatconform.clients.reading import Reading
 from chatconform.report import REPORT_FILE
 from chatconform.results import RESULTS_FILE

@@ -28,8 +28,6 @@ from chatconform.clients.reading import Job, Reading
 from chatconform.exchange import clip
 from chatconform.redaction import Redactor
 
-# What --clients chooses from; `none` turns the matrix off.
-FAMILIES = ("python", "node")
 # A replayed call returns in milliseconds; one that takes this long is stuck.
 CALL_TIMEOUT_S = 10.0
 # Examples kept per client: a provider that breaks every call needs no 400 of them.
@@ -43,21 +41,6 @@ class Matrix:
 
     clients: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def parse_families(value: str | None) -> tuple[str, ...] | None:
-    """``--clients``: the families named (None: every one that can run); ValueError
-    with a one-line message for a name that is none."""
-    if value is None:
-        return None
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    if names == ["none"]:
-        return ()
-    unknown = [n for n in names if n not in FAMILIES]
-    if unknown or not names:
-        what = f"unknown client family {unknown[0]!r}" if unknown else "no client family"
-        raise ValueError(f"--clients: {what}; choose from {','.join(FAMILIES)} or none")
-    return tuple(dict.fromkeys(names))
 
 
 def node_module() -> ModuleType | str:
