@@ -16,19 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
+from interruptible import INTERRUPTIBLE
 
 from chatconform.cli import main
 from chatconform.reference import FAULTS, ReferenceServer
 from chatconform.rules import catalog
-
-# `python -m chatconform` that a Ctrl-C interrupts even where the tests run as a background
-# job: such a job starts with SIGINT ignored, and Python then never raises KeyboardInterrupt.
-INTERRUPTIBLE = [
-    sys.executable,
-    "-c",
-    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "runpy.run_module('chatconform', run_name='__main__', alter_sys=True)",
-]
 
 
 def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -60,32 +52,26 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CC_TEST_KEY", "sk-test-secret-value")
 
 
-def test_unreachable_base_url_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreachable_base_url_is_one_line_and_exit_2() -> None:
     url = f"http://127.0.0.1:{closed_port()}/v1"
-    code, _, err = run_main(
-        capsys, "run", "--base-url", url, "--model", "m", "--api-key-env", "CC_TEST_KEY"
-    )
+    done = run_cli("run", "--base-url", url, "--model", "m", "--api-key-env", "CC_TEST_KEY")
+    code, err = done.returncode, done.stderr
     assert code == 2
     assert err.startswith(f"chatconform: error: cannot reach {url}/models")
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not list(Path("reports").glob("*")), "no run directory for a dead host"
 
 
-def test_a_refused_key_is_reported_before_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_refused_key_is_one_line_and_no_run() -> None:
     with ReferenceServer(pace_s=0) as server:
-        code, _, err = run_main(
-            capsys,
-            "run",
-            "--base-url",
-            server.base_url,
-            "--model",
-            "m",
-            "--api-key-env",
-            "CC_TEST_KEY",
+        done = run_cli(
+            "run", "--base-url", server.base_url, "--model", "m", "--api-key-env", "CC_TEST_KEY"
         )
-    assert code == 2
-    assert "refused the key in $CC_TEST_KEY sent as bearer (HTTP 401)" in err
-    assert "sk-test-secret-value" not in err
+    assert done.returncode == 2
+    assert "refused the key in $CC_TEST_KEY sent as bearer (HTTP 401)" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert "sk-test-secret-value" not in done.stdout + done.stderr
+    assert not list(Path("reports").glob("*"))
 
 
 @pytest.mark.parametrize(
@@ -312,17 +298,14 @@ def serve_app(handler: Any) -> Any:
         ("", (404, {}, b"not found"), "usually end in /v1: try http://127.0.0.1:"),
     ],
 )  # fmt: skip
-def test_a_wrong_base_url_is_one_line_not_a_run(
-    capsys: pytest.CaptureFixture[str], path: str, reply: tuple, message: str
-) -> None:
+def test_a_wrong_base_url_is_one_line_not_a_run(path: str, reply: tuple, message: str) -> None:
     server = serve_app(lambda _: reply)
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}{path}"
-        code, _, err = run_main(
-            capsys, "run", "--base-url", url, "--model", "m", "--api-key-env", "CC_TEST_KEY"
-        )
+        done = run_cli("run", "--base-url", url, "--model", "m", "--api-key-env", "CC_TEST_KEY")
     finally:
         server.shutdown()
+    code, err = done.returncode, done.stderr
     assert code == 2
     assert message in err and err.count("\n") == 1
     assert not list(Path("reports").glob("*"))
@@ -375,17 +358,16 @@ def test_flags_alone_run_the_anthropic_dialect_against_any_server_speaking_it() 
     assert results["summary"]["capabilities"]["anthropic/text"] == "pass"
 
 
-def test_a_server_that_does_not_speak_anthropic_gets_one_line(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_a_server_that_does_not_speak_anthropic_gets_one_line() -> None:
     from chatconform.fixture_server import FixtureServer
 
     with FixtureServer() as elsewhere:
         url = elsewhere.base_url.rstrip("/")
-        code, _, err = run_main(
-            capsys, "run", "--dialect", "anthropic", "--base-url", url,
+        done = run_cli(
+            "run", "--dialect", "anthropic", "--base-url", url,
             "--model", "m", "--api-key-env", "CC_TEST_KEY",
         )  # fmt: skip
+    code, err = done.returncode, done.stderr
     assert code == 2
     assert err.startswith(f"chatconform: error: {url}/v1/messages answered HTTP 501")
     assert "does not speak Anthropic's Messages API" in err
@@ -403,14 +385,13 @@ def test_an_anthropic_base_url_with_v1_is_refused_with_the_url_to_use(
     assert "Anthropic clients take the URL without it" in err and "'http://127.0.0.1:9'" in err
 
 
-def test_a_refused_anthropic_key_suggests_the_other_auth_style(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_a_refused_anthropic_key_suggests_the_other_auth_style() -> None:
     with ReferenceServer(pace_s=0, faults={"anthropic-bearer-only"}) as server:
-        code, _, err = run_main(
-            capsys, "run", "--dialect", "anthropic", "--base-url", server.root_url,
+        done = run_cli(
+            "run", "--dialect", "anthropic", "--base-url", server.root_url,
             "--model", server.model, "--api-key-env", "CC_TEST_KEY",
         )  # fmt: skip
+    code, err = done.returncode, done.stderr
     assert code == 2
     assert (
         "sent as x-api-key (HTTP 401); check the variable, or try --dialect anthropic --auth bearer"

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -548,6 +549,42 @@ def test_requests_go_out_with_nagle_off() -> None:
     ):
         sock = response.extensions["network_stream"].get_extra_info("socket")
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+class Proxy(BaseHTTPRequestHandler):
+    """A forward proxy that answers every request itself, noting the URL asked for."""
+
+    def do_GET(self) -> None:
+        self.server.asked.append(self.path)  # type: ignore[attr-defined]
+        body = b'{"object": "list", "data": []}'
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+def test_a_proxy_named_by_the_environment_carries_the_requests(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    proxy.asked = []  # type: ignore[attr-defined]
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    monkeypatch.setenv(variable, f"http://127.0.0.1:{proxy.server_port}")
+    try:
+        with RecordingClient("http://provider.test/v1") as client:
+            exchange = client.request("GET", "models")
+    finally:
+        proxy.shutdown()
+    assert exchange.status == 200, exchange.error
+    assert proxy.asked == ["http://provider.test/v1/models"]  # type: ignore[attr-defined]
 
 
 def test_transport_error_is_recorded_not_raised() -> None:

@@ -288,14 +288,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         provider_file.write_text(provider.to_json(), encoding="utf-8")
         # The suite starts while the preflight is asked; a problem stops the run sending.
         breaker = Breaker(SharedState(run_dir / BREAKER_FILE))
-        with Preflight(provider, on_problem=breaker.trip) as preflight:
-            code = _pytest(
-                provider, run_dir, provider_file, only, args.case, args.attempts, args.processes
-            )
-        if preflight.problem is not None:
-            # Nothing of a run against a provider that cannot be tested is worth keeping.
+        preflight = Preflight(provider, on_problem=breaker.trip).start()
+        code = _pytest(
+            provider, run_dir, provider_file, only, args.case, args.attempts, args.processes
+        )
+        # Interrupted, the partial results are kept and nothing more is waited for.
+        problem = None if code == PYTEST_INTERRUPTED else preflight.wait()
+        if problem is not None:
+            # Nothing of a run against a provider that cannot be tested is worth keeping
+            # (pytest returned: no case is still writing into it).
             shutil.rmtree(run_dir, ignore_errors=True)
-            raise UsageError(preflight.problem)
+            raise UsageError(problem)
         if args.load and code != PYTEST_INTERRUPTED:
             load.after_run(provider, run_dir, args.load)
     _client_matrix(run_dir, code, families, provider)

@@ -9,6 +9,7 @@ import random
 import socket
 import ssl
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import httpx
 
 from chatconform import __version__
 from chatconform.breaker import Breaker, Outcome
+from chatconform.config import ProviderConfig
 from chatconform.exchange import Exchange, RecordedRequest, StreamEvent
 from chatconform.rate import RateLimiter, RateLimits, backoff_s, estimated_tokens, retry_after_s
 from chatconform.redaction import Redactor
@@ -42,18 +44,45 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def http_transport(**options: Any) -> httpx.HTTPTransport:
-    """An httpx transport with Nagle's algorithm off, as curl and urllib3 have it.
+def http_transport(**options: Any) -> httpx.HTTPTransport | None:
+    """An httpx transport with Nagle's algorithm off, as curl and urllib3 have it; None
+    where the environment names a proxy (httpx honours HTTP(S)_PROXY and NO_PROXY only
+    for a client made without a transport of its own, so that one keeps httpx's).
 
     httpcore writes a request's headers and its body in two sends; with Nagle on, the
     body waits for the ACK of the headers, which the server may delay ~40 ms: every
     request would carry that, and the latencies measured with it.
     """
+    proxies = urllib.request.getproxies()
+    if any(proxies.get(scheme) for scheme in ("http", "https", "all")):
+        return None
     return httpx.HTTPTransport(
         verify=tls_context(),
         socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
         **options,
     )
+
+
+# Headers every request of a dialect carries, whatever the provider's config adds.
+DIALECT_HEADERS = {"anthropic": {"anthropic-version": "2023-06-01"}}
+
+
+def auth_headers(auth: str, key: str | None) -> dict[str, str]:
+    """The key as the dialect's auth style sends it."""
+    if not key:
+        return {}
+    return {"x-api-key": key} if auth == "x-api-key" else {"authorization": f"Bearer {key}"}
+
+
+def provider_headers(provider: ProviderConfig, dialect: str) -> dict[str, str]:
+    """What every request to ``provider`` in ``dialect`` carries: the dialect's own
+    headers, the configured ones, and the key as the dialect's auth style sends it."""
+    spoken = provider.dialects[dialect]
+    return {
+        **DIALECT_HEADERS.get(dialect, {}),
+        **spoken.header_values(),
+        **auth_headers(spoken.auth, provider.api_key()),
+    }
 
 
 @dataclass(frozen=True)
@@ -114,6 +143,7 @@ class RecordingClient:
             ),
             transport=transport or http_transport(),
             follow_redirects=False,
+            verify=tls_context(),
         )
 
     def close(self) -> None:

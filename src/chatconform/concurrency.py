@@ -20,7 +20,6 @@ import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -110,7 +109,14 @@ class CaseRunner:
         if concurrency < 2:
             raise ValueError("one case at a time needs no runner")
         self.concurrency = concurrency
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="chatconform-case")
+        # Daemon threads, not a ThreadPoolExecutor: the interpreter joins an executor's
+        # threads as it exits, so an interrupted run would wait out every request in
+        # flight (up to its read timeout) before it could end.
+        self._items: queue.Queue[pytest.Item | None] = queue.Queue()
+        self._lanes = [
+            threading.Thread(target=self._lane, name=f"chatconform-case_{n}", daemon=True)
+            for n in range(concurrency)
+        ]
         self._ended: queue.Queue[_Ended] = queue.Queue()
         self._in_flight = 0
         # Setup and teardown run one at a time (fixtures are created once; pytest's
@@ -128,8 +134,11 @@ class CaseRunner:
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool:
         while self._in_flight >= self.concurrency:
             self._log(self._ended.get())
+        if not self._lanes[0].is_alive():
+            for lane in self._lanes:
+                lane.start()
         self._in_flight += 1
-        self._pool.submit(self._run, item)
+        self._items.put(item)
         return True
 
     @pytest.hookimpl(wrapper=True)
@@ -137,14 +146,27 @@ class CaseRunner:
         try:
             result = yield
         except BaseException:
-            # Interrupted: nothing more starts, and what is in flight is not waited for
-            # (the session's teardown closes the clients, which ends it).
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            # Interrupted: nothing more starts, and what is in flight is not waited for.
+            self._stop_lanes()
             raise
         while self._in_flight:
             self._log(self._ended.get())
-        self._pool.shutdown(wait=True)
+        self._stop_lanes()
+        for lane in self._lanes:
+            if lane.is_alive():
+                lane.join()
         return result
+
+    def _stop_lanes(self) -> None:
+        while not self._items.empty():
+            with contextlib.suppress(queue.Empty):
+                self._items.get_nowait()
+        for _ in self._lanes:
+            self._items.put(None)
+
+    def _lane(self) -> None:
+        while (item := self._items.get()) is not None:
+            self._run(item)
 
     def _run(self, item: pytest.Item) -> None:
         try:

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from chatconform.budget import TokenLedger
-from chatconform.client import http_transport
+from chatconform.client import http_transport, provider_headers, tls_context
 from chatconform.config import ProviderConfig
 from chatconform.prompts import prompt
 from chatconform.provider_profile import percentile
@@ -114,7 +114,9 @@ def probe(provider: ProviderConfig, n: int, ledger: TokenLedger) -> dict[str, An
     # Each request on a connection of its own, alone or not, like N independent clients:
     # a reused connection would make "alone" cheaper than any of the N.
     pool = httpx.Limits(max_connections=n, max_keepalive_connections=0)
-    with httpx.Client(timeout=timeout, transport=http_transport(limits=pool)) as client:
+    with httpx.Client(
+        timeout=timeout, limits=pool, transport=http_transport(limits=pool), verify=tls_context()
+    ) as client:
         alone = [_shoot(client, target) for _ in range(ALONE)]
         together = _volley(client, target, n, provider.timeout_s)
     shots = alone + together
@@ -154,17 +156,11 @@ def summary_line(outcome: dict[str, Any]) -> str:
 
 def _target(provider: ProviderConfig) -> Target:
     """The plain question in the first dialect the provider offers (OpenAI's first)."""
-    from chatconform.plugin import DIALECT_HEADERS, auth_headers
-
     name = "openai" if "openai" in provider.dialects else next(iter(provider.dialects))
     spoken = provider.dialects[name]
     model = spoken.model_for("text") or ""
     question = [dict(m) for m in prompt("liveness").messages]
-    headers = {
-        **DIALECT_HEADERS.get(name, {}),
-        **spoken.header_values(),
-        **auth_headers(spoken.auth, provider.api_key()),
-    }
+    headers = provider_headers(provider, name)
     base = spoken.base_url.rstrip("/")
     if name == "openai":
         body = {"model": model, "messages": question, provider.token_param: MAX_TOKENS}

@@ -20,7 +20,7 @@ import pytest
 from chatconform import archive
 from chatconform.budget import TokenLedger
 from chatconform.case import MARK, CaseInfo, CaseRecord, CaseStop
-from chatconform.client import Limits, RecordingClient, shared_controls
+from chatconform.client import Limits, RecordingClient, provider_headers, shared_controls
 from chatconform.concurrency import CaseRunner
 from chatconform.config import ProviderConfig
 from chatconform.dialects.anthropic.probe import AnthropicProbe
@@ -197,24 +197,12 @@ def redactor(provider: ProviderConfig) -> Redactor:
     return Redactor([key, *headers] if key else headers)
 
 
-def auth_headers(auth: str, key: str | None) -> dict[str, str]:
-    """The key as the dialect's auth style sends it."""
-    if not key:
-        return {}
-    return {"x-api-key": key} if auth == "x-api-key" else {"authorization": f"Bearer {key}"}
-
-
-# Headers every request of a dialect carries, whatever the provider's config adds.
-DIALECT_HEADERS = {"anthropic": {"anthropic-version": "2023-06-01"}}
-
-
 @pytest.fixture(scope="session")
 def recording_clients(
     pytestconfig: pytest.Config, provider: ProviderConfig, redactor: Redactor
 ) -> Iterator[dict[str, RecordingClient | ReplayClient]]:
     """One recording client per dialect the provider offers: its base URL, its auth. When
     re-judging, clients that answer from the run's wire archive instead."""
-    key = provider.api_key()
     limits = Limits(
         connect_timeout_s=min(10.0, provider.timeout_s),
         read_timeout_s=provider.timeout_s,
@@ -237,11 +225,7 @@ def recording_clients(
             name: stack.enter_context(
                 RecordingClient(
                     spoken.base_url,
-                    headers={
-                        **DIALECT_HEADERS.get(name, {}),
-                        **spoken.header_values(),
-                        **auth_headers(spoken.auth, key),
-                    },
+                    headers=provider_headers(provider, name),
                     redactor=redactor,
                     limits=limits,
                     **shared,
@@ -339,7 +323,9 @@ def pytest_runtest_makereport_of_a_stop(
     """A case stopped with its verdict did not crash: its report is made without the
     traceback pytest would format for the exception (~30 ms of parsing source a case,
     and replaced by the verdict's text below anyway)."""
-    if call.excinfo is None or not isinstance(call.excinfo.value, CaseStop):
+    if call.when == "teardown" or call.excinfo is None:
+        return None
+    if not isinstance(call.excinfo.value, CaseStop):
         return None
     report = pytest.TestReport.from_item_and_call(
         item, pytest.CallInfo.from_call(lambda: None, when=call.when)

@@ -3,26 +3,30 @@
 A dead host, a wrong base URL, a refused key or a server that does not speak the dialect
 must cost one line, not a run of confident verdicts. The dialects are asked at once, and
 while the suite runs: against a remote provider an answer takes seconds, and a run that
-passes its preflight (most do) should not wait for it. When the answer shows the provider
-cannot be tested as configured, the run's breaker is tripped with the reason, so nothing
-more is sent and the cases in flight end at once; the command then drops the run and
-says why in one line.
+passes its preflight (most do) should not wait for it. When an answer shows the provider
+cannot be tested as configured, the run's breaker is tripped with the reason, so no new
+request is sent (those already sent are answered or time out); the command then drops
+the run and says why in one line.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ssl
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from chatconform.client import tls_context
+from chatconform.client import provider_headers, tls_context
 from chatconform.config import DialectConfig, ProviderConfig
 from chatconform.results import public_url
 
-# The preflight's own bound on each request: a host that does not answer is not tested.
+# The preflight's own bound on each phase of a request (connect, read...).
 TIMEOUT_S = 10.0
+# And on the whole of it: a dialect asks twice at most, each within its phases' bounds.
+DEADLINE_S = 4 * TIMEOUT_S
 
 
 class PreflightError(Exception):
@@ -30,59 +34,68 @@ class PreflightError(Exception):
 
 
 class Preflight:
-    """The preflight asked in a thread for a with-block; ``problem`` once it has answered.
+    """Each dialect asked in a thread of its own, from ``start``; ``wait`` for the verdict.
 
-    ``on_problem`` is called with the reason as soon as the answer shows one (the run's
-    breaker trips). Leaving the block waits for the answer, unless an exception leaves it;
-    a failure of the preflight itself (not the provider's) is raised there.
+    ``on_problem`` is called with the reason as soon as an answer shows one (the run's
+    breaker trips). The threads are daemons: an interrupted run does not wait for a
+    provider that does not answer.
     """
 
     def __init__(self, provider: ProviderConfig, on_problem: Callable[[str], None]) -> None:
         self.provider = provider
-        self.problem: str | None = None
         self._on_problem = on_problem
-        self._crash: Exception | None = None
-        # A daemon: an interrupted run does not wait for a provider that does not answer.
-        self._thread = threading.Thread(target=self._ask, name="chatconform-preflight", daemon=True)
+        self._problems: dict[str, str] = {}
+        self._crashes: list[Exception] = []
+        self._threads = {
+            name: threading.Thread(
+                target=self._ask,
+                args=(name, spoken),
+                name=f"chatconform-preflight-{name}",
+                daemon=True,
+            )
+            for name, spoken in provider.dialects.items()
+        }
+        self._deadline = 0.0
 
-    def __enter__(self) -> Preflight:
-        self._thread.start()
+    def start(self) -> Preflight:
+        self._deadline = time.monotonic() + DEADLINE_S
+        for thread in self._threads.values():
+            thread.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        if kind is None:
-            self._thread.join()
-            if self._crash is not None:
-                raise self._crash
+    def wait(self) -> str | None:
+        """The problem the answers show (the first dialect's, as when asked in turn), or
+        None; a failure of the preflight itself (not the provider's) is raised here."""
+        for name, thread in self._threads.items():
+            thread.join(max(0.0, self._deadline - time.monotonic()))
+            if thread.is_alive():
+                base = public_url(self.provider.dialects[name].base_url)
+                self._problems.setdefault(
+                    name, f"cannot reach {base}: no answer within {DEADLINE_S:g} s"
+                )
+        if self._crashes:
+            raise self._crashes[0]
+        for name in self._threads:
+            if name in self._problems:
+                return self._problems[name]
+        return None
 
-    def _ask(self) -> None:
+    def _ask(self, name: str, spoken: DialectConfig) -> None:
         try:
-            check(self.provider)
+            _ask_dialect(self.provider, name, spoken)
+            return
         except PreflightError as exc:
-            self.problem = str(exc)
-            self._on_problem(f"the preflight failed: {exc}")
-        except Exception as exc:  # raised on the main thread, where it is seen
-            self._crash = exc
-
-
-def check(provider: ProviderConfig) -> None:
-    """Ask every dialect at once; the first dialect's problem as a PreflightError."""
-    dialects = list(provider.dialects.items())
-    with ThreadPoolExecutor(len(dialects) or 1) as pool:
-        asked = [pool.submit(_ask_dialect, provider, name, spoken) for name, spoken in dialects]
-    # The first dialect's problem is the one reported, as when they were asked in turn.
-    for answer in asked:
-        answer.result()
+            self._problems[name] = str(exc)
+        except Exception as exc:  # raised by wait, on the main thread, where it is seen
+            self._crashes.append(exc)
+            return
+        # The breaker's file gone or full: the run sends on, and is dropped all the same.
+        with contextlib.suppress(OSError):
+            self._on_problem(f"the preflight failed: {self._problems[name]}")
 
 
 def _ask_dialect(provider: ProviderConfig, name: str, spoken: DialectConfig) -> None:
-    from chatconform.plugin import DIALECT_HEADERS, auth_headers
-
-    headers = {
-        **DIALECT_HEADERS.get(name, {}),
-        **spoken.header_values(),
-        **auth_headers(spoken.auth, provider.api_key()),
-    }
+    headers = provider_headers(provider, name)
     if name == "anthropic":
         # count_tokens costs nothing, but relays often lack it: then a one-token message.
         base = f"{spoken.base_url.rstrip('/')}/v1/messages"
@@ -116,8 +129,14 @@ def _ask_one(
     used; False when this endpoint is missing and another may tell (not ``last``)."""
     shown = public_url(url)
     try:
+        verify = tls_context()
+    except (OSError, ssl.SSLError) as exc:
+        raise PreflightError(
+            f"cannot load the TLS trust store (SSL_CERT_FILE, SSL_CERT_DIR): {exc}"
+        ) from None
+    try:
         response = httpx.request(
-            method, url, json=body, headers=headers, timeout=TIMEOUT_S, verify=tls_context()
+            method, url, json=body, headers=headers, timeout=TIMEOUT_S, verify=verify
         )
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         reason = str(exc) or type(exc).__name__

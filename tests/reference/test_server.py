@@ -29,7 +29,7 @@ def test_serves_models_on_loopback_and_stops() -> None:
         _ = server.base_url
 
 
-def test_kept_alive_connections_answer_with_nagle_off() -> None:
+def test_the_listener_is_tcp_with_nagle_off_for_its_connections() -> None:
     # asyncio turns Nagle's algorithm off only on sockets made as TCP by name; with it on,
     # each answer on a kept-alive connection waited ~40 ms for the ACK of its headers.
     with ReferenceServer() as server:
