@@ -539,9 +539,12 @@ def test_stream_missing_its_final_blank_line_sets_unterminated_tail(ending: byte
     assert exchange.unterminated_tail == "data: [DONE]"
 
 
-def test_requests_go_out_with_nagle_off() -> None:
+def test_requests_go_out_with_nagle_off(monkeypatch: pytest.MonkeyPatch) -> None:
     # httpcore writes headers and body in two sends: with Nagle on, the body waited for
     # the ACK of the headers, which a server may delay ~40 ms.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     with (
         ReferenceServer() as server,
         httpx.Client(transport=http_transport()) as client,
