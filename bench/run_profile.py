@@ -2,7 +2,9 @@
 
 Printed, each measured side by side in one run:
 - time to first token as the harness measures it vs the value injected by a canned
-  provider (bench/canned_provider.py) that holds each stream's body back that long;
+  provider (bench/canned_provider.py) that holds each stream's body back that long,
+  next to what a bare httpx client measures of the same streams (the rig's own share:
+  the provider's parsing, its timer, the loopback);
 - peak RSS of a `chatconform run` process while the reference sends 40 MB bodies
   (fault huge-body), next to a clean run's;
 - requests and tokens of a full run, and the tokens spent by a run with a budget
@@ -13,19 +15,26 @@ Run by hand (`make bench`); never part of `make test`.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 from canned_provider import CannedProvider
 from run_wall_time import KEY_ENV, config, run
 
 from chatconform import archive
+from chatconform.archive import exchange_from_record
+from chatconform.client import http_transport
 from chatconform.fixture_server import FixtureServer
+from chatconform.redaction import REDACTED
 from chatconform.reference import FAULTS, ReferenceServer
 
 # Runs the command it is given and prints its peak resident set size in KiB (Linux).
@@ -43,6 +52,42 @@ def first_tokens(results: dict[str, Any]) -> list[float]:
         for e in case["exchanges"]
         if e.get("first_token_s") is not None
     ]
+
+
+def bare_first_bytes(url: str, wire: archive.Archive, api_key: str) -> list[float]:
+    """Time to the first body byte of each recorded stream of the streaming cases, asked
+    again by a bare httpx client, one at a time: what the rig costs without the harness."""
+    times = []
+    with httpx.Client(transport=http_transport(), timeout=30) as client:
+        for case_id, entries in wire.cases.items():
+            if "/streaming/" not in case_id:
+                continue
+            for exchange in map(exchange_from_record, entries):
+                if not exchange.streamed or exchange.status != 200:
+                    continue
+                request = exchange.request
+                headers = {
+                    k: v.replace(REDACTED, api_key)
+                    for k, v in request.headers.items()
+                    if k.lower() not in ("content-length", "host")
+                }
+                started = time.monotonic()
+                with client.stream(
+                    request.method, url + urlsplit(request.url).path,
+                    content=request.body, headers=headers,
+                ) as response:  # fmt: skip
+                    for chunk in response.iter_bytes():
+                        if chunk:
+                            times.append(time.monotonic() - started)
+                            break
+    return times
+
+
+def spread(errors: list[float]) -> str:
+    return (
+        f"median {statistics.median(errors):+.1f} ms, min {errors[0]:+.1f} ms, "
+        f"max {errors[-1]:+.1f} ms"
+    )
 
 
 def peak_rss_mb(reference: ReferenceServer, images: str, *extra: str) -> float:
@@ -66,6 +111,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--first-token", type=float, default=0.25, help="injected TTFT (s)")
     args = parser.parse_args()
+    # The huge-body fault's reference server sees its reader hang up: not news here.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     with tempfile.TemporaryDirectory() as tmp, FixtureServer() as images:
         workdir = Path(tmp)
         with ReferenceServer(pace_s=0.0) as reference:
@@ -87,11 +134,13 @@ def main() -> None:
                     workdir, "ttft", toml, reference.api_key,
                     "--only", "openai/streaming,anthropic/streaming", "--concurrency", "4",
                 )  # fmt: skip
+                bare = bare_first_bytes(canned.root_url, wire, reference.api_key)
             errors = sorted((t - args.first_token) * 1000 for t in first_tokens(results))
+            rig = sorted((t - args.first_token) * 1000 for t in bare)
             print(
                 f"TTFT: injected {args.first_token * 1000:.0f} ms; measured - injected over "
-                f"{len(errors)} streams: median {statistics.median(errors):+.1f} ms, "
-                f"min {errors[0]:+.1f} ms, max {errors[-1]:+.1f} ms"
+                f"{len(errors)} streams by the harness (concurrency 4): {spread(errors)}; "
+                f"by a bare httpx client, one at a time, over {len(rig)}: {spread(rig)}"
             )
             clean = peak_rss_mb(reference, images.base_url, "--only", "openai/text")
         if "huge-body" in FAULTS:

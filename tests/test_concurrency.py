@@ -8,9 +8,12 @@ that opens only when enough of them run at once.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
+
+from chatconform.concurrency import SWITCH_INTERVAL_S
 
 pytest_plugins = ["pytester"]
 
@@ -185,3 +188,34 @@ def test_concurrency_below_one_is_a_usage_error(pytester: pytest.Pytester) -> No
     result = pytester.runpytest_subprocess("--cc-concurrency=0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--cc-concurrency must be at least 1*"])
+
+
+def test_threads_hand_the_gil_over_within_a_millisecond_while_cases_run(
+    pytester: pytest.Pytester, seen_file: Path
+) -> None:
+    # A thread whose answer arrived waits at most the switch interval for the GIL, and the
+    # timings it takes carry that wait; the process gets its own interval back after.
+    pytester.makeconftest(
+        """
+        import sys
+        from seen_helper import seen
+
+        def pytest_unconfigure(config):
+            seen(when="after", interval=sys.getswitchinterval())
+        """
+    )
+    pytester.makepyfile(
+        test_interval="""
+        import sys
+        from seen_helper import seen
+
+        def test_a():
+            seen(when="during", interval=sys.getswitchinterval())
+
+        def test_b():
+            pass
+        """
+    )
+    pytester.runpytest_subprocess("--cc-concurrency=2").assert_outcomes(passed=2)
+    intervals = {e["when"]: e["interval"] for e in _seen(seen_file)}
+    assert intervals == {"during": SWITCH_INTERVAL_S, "after": sys.getswitchinterval()}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from _pytest.fixtures import FixtureDef
 from _pytest.runner import SetupState, check_interactive_exception, get_reraise_exceptions
 
 Phase = Literal["setup", "call", "teardown"]
+# How long a thread may hold the GIL while another is ready to run (see pytest_sessionstart).
+SWITCH_INTERVAL_S = 0.001
 # What pytest's own teardown tolerates from a finalizer before it gives up.
 _TEARDOWN_ERRORS = (pytest.fail.Exception, pytest.skip.Exception, Exception)
 
@@ -125,10 +128,20 @@ class CaseRunner:
         # Reports are made one at a time (see _call_and_report).
         self._reporting = threading.RLock()
         self._state = CaseSetupState()
+        self._switch_interval = sys.getswitchinterval()
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         session._setupstate = self._state
+        # A thread whose answer arrived waits for the one holding the GIL to let go: for
+        # up to the switch interval (5 ms), every time it reads, and timings it takes
+        # (time to first token, gaps between chunks) carry that wait. A shorter one
+        # keeps them within a millisecond or so.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+
+    def pytest_sessionfinish(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> bool:
