@@ -8,8 +8,12 @@ the ideal ``ceil(requests / concurrency) x latency`` and the ratio, and the fixe
 cost (wall - ideal). The ideal ignores that some cases send requests one after
 another (a tool round trip waits for the call): ``floor`` adds that, the least any
 scheduler could do. Cases that judge the canned answers differently from the
-recording (a `created` recorded minutes earlier would be stale) are listed under
-their row.
+recording (a stream the canned provider sends whole is not incremental, where the
+reference's may have been) are listed under their row.
+
+The runs measure the harness (`--clients none`). The client matrix, on by default,
+replays each run through the real clients after it: one more row, marked `+clients`,
+measures a run with it (at 200 ms and concurrency 16 unless told otherwise).
 Run by hand (`make bench`); never part of `make test`.
 """
 
@@ -91,9 +95,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--run-args",
-        default="",
-        help="more `chatconform run` arguments for the measured runs, e.g. '--clients none' "
-        "(the client matrix replays each run after it, a few seconds)",
+        default="--clients none",
+        help="`chatconform run` arguments of the measured runs (default: '--clients none')",
+    )
+    parser.add_argument(
+        "--clients-row",
+        default="0.2:16",
+        help="latency:concurrency of the one run with the client matrix ('' for none)",
     )
     args = parser.parse_args()
     with (
@@ -116,46 +124,46 @@ def main() -> None:
             f"{'latency':>7} {'conc':>4} {'reqs':>5} {'wall s':>7} {'ideal s':>7} "
             f"{'wall/ideal':>10} {'fixed s':>7} {'floor s':>7} {'wall/floor':>10} {'verdicts':>9}"
         )
-        for latency in args.latency:
-            for concurrency in args.concurrency:
-                if latency >= 1 and concurrency < args.slow_min_concurrency:
-                    continue
-                with CannedProvider(
-                    wire, reference.root_url, api_key=reference.api_key, latency_s=latency
-                ) as canned:
-                    toml = config(
-                        f"{canned.root_url}/v1", canned.root_url, reference.model, images.base_url
-                    )
-                    name = f"l{latency}-c{concurrency}"
-                    wall, results, _ = run(
-                        workdir,
-                        name,
-                        toml,
-                        reference.api_key,
-                        "--concurrency",
-                        str(concurrency),
-                        *args.run_args.split(),
-                    )
-                requests = results["usage"]["requests"]
-                ideal = math.ceil(requests / concurrency) * latency
-                # The busiest lane or the longest case, whichever is more (the preflight is
-                # asked while the cases run).
-                floor = max(math.ceil(requests / concurrency), chain) * latency
-                recorded_verdicts = {c["id"]: c["verdict"] for c in recorded["cases"]}
-                differing = [
-                    f"{c['id']}: {recorded_verdicts.get(c['id'])} -> {c['verdict']}"
-                    for c in results["cases"]
-                    if recorded_verdicts.get(c["id"]) != c["verdict"]
-                ]
-                same = not differing
-                print(
-                    f"{latency * 1000:>5.0f}ms {concurrency:>4} {requests:>5} {wall:>7.2f} "
-                    f"{ideal:>7.2f} {wall / ideal:>10.2f} {wall - ideal:>7.2f} {floor:>7.2f} "
-                    f"{wall / floor:>10.2f} {'same' if same else 'DIFFER':>9}"
-                    + (f"  ({canned.misses} not canned)" if canned.misses > 2 else "")
+        rows = [
+            (latency, concurrency, args.run_args.split(), "")
+            for latency in args.latency
+            for concurrency in args.concurrency
+            if not (latency >= 1 and concurrency < args.slow_min_concurrency)
+        ]
+        if args.clients_row:
+            latency, concurrency = args.clients_row.split(":")
+            rows.append((float(latency), int(concurrency), [], " +clients"))
+        for latency, concurrency, extra, label in rows:
+            with CannedProvider(
+                wire, reference.root_url, api_key=reference.api_key, latency_s=latency
+            ) as canned:
+                toml = config(
+                    f"{canned.root_url}/v1", canned.root_url, reference.model, images.base_url
                 )
-                for line in differing[:4]:
-                    print(f"        {line}")
+                name = f"l{latency}-c{concurrency}{label.strip()}"
+                wall, results, _ = run(
+                    workdir, name, toml, reference.api_key,
+                    "--concurrency", str(concurrency), *extra,
+                )  # fmt: skip
+            requests = results["usage"]["requests"]
+            ideal = math.ceil(requests / concurrency) * latency
+            # The busiest lane or the longest case, whichever is more (the preflight is
+            # asked while the cases run).
+            floor = max(math.ceil(requests / concurrency), chain) * latency
+            recorded_verdicts = {c["id"]: c["verdict"] for c in recorded["cases"]}
+            differing = [
+                f"{c['id']}: {recorded_verdicts.get(c['id'])} -> {c['verdict']}"
+                for c in results["cases"]
+                if recorded_verdicts.get(c["id"]) != c["verdict"]
+            ]
+            print(
+                f"{latency * 1000:>5.0f}ms {concurrency:>4} {requests:>5} {wall:>7.2f} "
+                f"{ideal:>7.2f} {wall / ideal:>10.2f} {wall - ideal:>7.2f} {floor:>7.2f} "
+                f"{wall / floor:>10.2f} {'DIFFER' if differing else 'same':>9}{label}"
+                + (f"  ({canned.misses} not canned)" if canned.misses > 2 else "")
+            )
+            for line in differing[:4]:
+                print(f"        {line}")
 
 
 if __name__ == "__main__":
