@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ from run_wall_time import KEY_ENV, config, run
 from chatconform import archive
 from chatconform.archive import exchange_from_record
 from chatconform.client import http_transport
+from chatconform.exchange import RecordedRequest
 from chatconform.fixture_server import FixtureServer
 from chatconform.redaction import REDACTED
 from chatconform.reference import FAULTS, ReferenceServer
@@ -45,6 +47,10 @@ PEAK_RSS = (
 )
 
 
+# Streams in flight together, in the harness's run and in the bare client's.
+TTFT_CONCURRENCY = 4
+
+
 def first_tokens(results: dict[str, Any]) -> list[float]:
     return [
         e["first_token_s"]
@@ -54,33 +60,41 @@ def first_tokens(results: dict[str, Any]) -> list[float]:
     ]
 
 
-def bare_first_bytes(url: str, wire: archive.Archive, api_key: str) -> list[float]:
+def bare_first_bytes(
+    url: str, wire: archive.Archive, api_key: str, concurrency: int
+) -> list[float]:
     """Time to the first body byte of each recorded stream of the streaming cases, asked
-    again by a bare httpx client, one at a time: what the rig costs without the harness."""
-    times = []
-    with httpx.Client(transport=http_transport(), timeout=30) as client:
-        for case_id, entries in wire.cases.items():
-            if "/streaming/" not in case_id:
-                continue
-            for exchange in map(exchange_from_record, entries):
-                if not exchange.streamed or exchange.status != 200:
-                    continue
-                request = exchange.request
-                headers = {
-                    k: v.replace(REDACTED, api_key)
-                    for k, v in request.headers.items()
-                    if k.lower() not in ("content-length", "host")
-                }
-                started = time.monotonic()
-                with client.stream(
-                    request.method, url + urlsplit(request.url).path,
-                    content=request.body, headers=headers,
-                ) as response:  # fmt: skip
-                    for chunk in response.iter_bytes():
-                        if chunk:
-                            times.append(time.monotonic() - started)
-                            break
-    return times
+    again by a bare httpx client, as many at once as the harness had: what the rig costs
+    without the harness."""
+    requests = [
+        exchange.request
+        for case_id, entries in wire.cases.items()
+        if "/streaming/" in case_id
+        for exchange in map(exchange_from_record, entries)
+        if exchange.streamed and exchange.status == 200
+    ]
+
+    def first_byte(request: RecordedRequest) -> float:
+        headers = {
+            k: v.replace(REDACTED, api_key)
+            for k, v in request.headers.items()
+            if k.lower() not in ("content-length", "host")
+        }
+        started = time.monotonic()
+        with client.stream(
+            request.method, url + urlsplit(request.url).path,
+            content=request.body, headers=headers,
+        ) as response:  # fmt: skip
+            for chunk in response.iter_bytes():
+                if chunk:
+                    return time.monotonic() - started
+        raise RuntimeError(f"{request.url}: no body")
+
+    with (
+        httpx.Client(transport=http_transport(), timeout=30) as client,
+        ThreadPoolExecutor(concurrency) as pool,
+    ):
+        return list(pool.map(first_byte, requests))
 
 
 def spread(errors: list[float]) -> str:
@@ -132,15 +146,16 @@ def main() -> None:
                 )
                 _, results, _ = run(
                     workdir, "ttft", toml, reference.api_key,
-                    "--only", "openai/streaming,anthropic/streaming", "--concurrency", "4",
+                    "--only", "openai/streaming,anthropic/streaming",
+                    "--concurrency", str(TTFT_CONCURRENCY),
                 )  # fmt: skip
-                bare = bare_first_bytes(canned.root_url, wire, reference.api_key)
+                bare = bare_first_bytes(canned.root_url, wire, reference.api_key, TTFT_CONCURRENCY)
             errors = sorted((t - args.first_token) * 1000 for t in first_tokens(results))
             rig = sorted((t - args.first_token) * 1000 for t in bare)
             print(
                 f"TTFT: injected {args.first_token * 1000:.0f} ms; measured - injected over "
-                f"{len(errors)} streams by the harness (concurrency 4): {spread(errors)}; "
-                f"by a bare httpx client, one at a time, over {len(rig)}: {spread(rig)}"
+                f"{len(errors)} streams, {TTFT_CONCURRENCY} at once, by the harness: {spread(errors)}; "
+                f"by a bare httpx client, as many at once: {spread(rig)}"
             )
             clean = peak_rss_mb(reference, images.base_url, "--only", "openai/text")
         if "huge-body" in FAULTS:
