@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from suite_cases import declared_cases
 
 from chatconform.config import DIALECT_CAPABILITIES, DialectConfig, ProviderConfig, single
@@ -107,12 +108,38 @@ def test_the_headline_says_how_many_capabilities_conform_and_what_fails_breaks()
     }
     # One dialect: rows are named by capability alone.
     assert headline_sentence(results) == (
-        "p, 2026-12-03: 2 of 3 capabilities conform; streaming fails (2 deviations that break "
-        "the Vercel AI SDK and openai-node)"
+        "p, 2026-12-03: 2 of 3 capabilities conform; streaming fails (2 deviations; the Vercel "
+        "AI SDK and openai-node each break on at least one)"
     )
     lines = format_summary(results).splitlines()
     assert lines[0] == headline_sentence(results)
     assert lines[1] == "outcome: 2 failed, 2 passed"
+
+
+@pytest.mark.parametrize(
+    ("rules", "failing_clients", "said"),
+    [
+        (["openai.stream.choice-index"], ["openai-node"], "(1 deviation that breaks openai-node)"),
+        (
+            ["openai.stream.choice-index", "openai.stream.content-type"],
+            ["openai-node"],
+            "(2 deviations; openai-node breaks on at least one)",
+        ),
+        (["openai.stream.content-type"], [], "(1 deviation)"),
+    ],
+)
+def test_the_headline_claims_of_the_clients_no_more_than_was_measured(
+    rules: list[str], failing_clients: list[str], said: str
+) -> None:
+    cases = [failing(f"openai/streaming/{n}", rule) for n, rule in enumerate(rules)]
+    results = build_results(PROVIDER, cases, STARTED, 1.0)
+    results["clients"] = {
+        name: {
+            "capabilities": {"openai/streaming": "breaks" if name in failing_clients else "works"}
+        }
+        for name in ("openai-node", "openai-python")
+    }
+    assert headline_sentence(results).endswith(f"streaming fails {said}")
 
 
 def test_the_headline_names_rows_by_dialect_lists_the_others_and_counts_non_strict() -> None:
@@ -132,8 +159,8 @@ def test_the_headline_names_rows_by_dialect_lists_the_others_and_counts_non_stri
     }
     assert headline_sentence(results) == (
         "acme, 2026-12-03: 2 of 7 capabilities conform, 2 of them non-strict; openai/tools and "
-        "anthropic/streaming fail (2 deviations that break anthropic-sdk-python and "
-        "openai-python); anthropic/models could not be judged (harness "
+        "anthropic/streaming fail (2 deviations; anthropic-sdk-python and openai-python each "
+        "break on at least one); anthropic/models could not be judged (harness "
         "error); anthropic/tools inconclusive; openai/vision unsupported"
     )
 

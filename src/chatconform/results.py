@@ -212,8 +212,8 @@ def headline(results: dict[str, Any]) -> str:
 
 def headline_sentence(results: dict[str, Any]) -> str:
     """The run in one sentence a manager can quote: ``reference, 2026-12-02: 6 of 8
-    capabilities conform; openai/streaming fails (2 deviations that break openai-node and
-    the Vercel AI SDK)``. A run that judged nothing says so, with ``headline``'s counts."""
+    capabilities conform; openai/streaming fails (2 deviations; openai-node and the Vercel
+    AI SDK each break on at least one)``. A run that judged nothing says so, with ``headline``'s counts."""
     where = f"{results['provider']['name']}, {run_date(results)}: "
     if not judged_count(results):
         return where + headline(results) + _run_causes(results)
@@ -232,8 +232,12 @@ def headline_sentence(results: dict[str, Any]) -> str:
         text += f"; {_and([names[k] for k in failing])} fail{'s' if len(failing) == 1 else ''}"
         text += f" ({_plural(len(rules), 'deviation', 'deviations')}"
         clients = broken_clients(rules, measured_failing(results, failing))
-        if clients:
-            text += f" that break{'s' if len(rules) == 1 else ''} {clients}"
+        if clients and len(rules) == 1:
+            text += f" that breaks {clients}"
+        elif clients:
+            # Not "that break X": of several deviations, X may break on one alone.
+            one = " and " not in clients
+            text += f"; {clients} {'breaks' if one else 'each break'} on at least one"
         text += ")"
     for status, said in _NOT_CONFORMING:
         rows = [names[k] for k in measured if statuses[k] == status]
