@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -195,10 +196,22 @@ def value_at(instance: object, pointer: str) -> object:
     return value
 
 
-def request_schema_problem(value: Any, schema: Any) -> str | None:
+@dataclass(frozen=True)
+class SchemaProblem:
+    """Why a value does not validate: where (a JSON pointer, "" for the root) and what."""
+
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message + (f" at {self.pointer}" if self.pointer else "")
+
+
+def request_schema_problem(value: Any, schema: Any) -> SchemaProblem | None:
     """Why ``value`` does not validate against a schema the request declared (a tool's
-    parameters or input_schema): None when it does, or when the schema cannot be used
-    (no valid schema, a $ref outside it), which is not the provider's to answer for."""
+    parameters or input_schema, a response_format's json_schema): None when it does, or
+    when the schema cannot be used (no valid schema, a $ref outside it), which is not
+    the provider's to answer for."""
     if not isinstance(schema, dict):
         return None
     try:
@@ -213,8 +226,7 @@ def request_schema_problem(value: Any, schema: Any) -> str | None:
         return None
     if error is None:
         return None
-    where = "".join(f"/{part}" for part in error.absolute_path)
-    return error.message + (f" at {where}" if where else "")
+    return SchemaProblem("".join(f"/{part}" for part in error.absolute_path), error.message)
 
 
 @functools.lru_cache(maxsize=256)

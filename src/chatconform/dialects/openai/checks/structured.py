@@ -12,13 +12,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import best_match
-
 from chatconform.dialects.openai.checks import Violation, check, expected
 from chatconform.dialects.openai.checks.text import answer_text, content_location
 from chatconform.dialects.openai.stream import choice_entries, parse
 from chatconform.exchange import Exchange, clip
+from chatconform.schemas import request_schema_problem
 
 # A Markdown code fence around the whole content: ```json ... ``` (language optional).
 _FENCED = re.compile(r"^\s*```[\w-]*[ \t]*\r?\n(.*?)\r?\n?```\s*$", re.S)
@@ -103,13 +101,12 @@ def content_matches_schema(exchange: Exchange, schema: dict[str, Any]) -> Iterat
     value = content_json(exchange)
     if not isinstance(value, dict):
         return  # not JSON at all is openai.structured.not-json's (or fenced's)
-    error = best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
-    if error is not None:
-        pointer = "".join(f"/{part}" for part in error.absolute_path)
+    problem = request_schema_problem(value, schema)
+    if problem is not None:
         yield Violation(
             expected(
                 "content valid against the request's json_schema",
-                f"at {pointer or '/'} of the content: {clip(error.message, 200)}",
+                f"at {problem.pointer or '/'} of the content: {clip(problem.message, 200)}",
             ),
             location=content_location(exchange),
             evidence=exchange.excerpt(),
