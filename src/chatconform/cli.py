@@ -13,8 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from chatconform import __version__, baseline, compare, diff, load, trend
-from chatconform.breaker import Breaker
-from chatconform.client import BREAKER_FILE
+from chatconform.client import run_breaker
 from chatconform.compare import printable
 from chatconform.config import (
     AUTH_STYLES,
@@ -32,7 +31,6 @@ from chatconform.config import (
 from chatconform.paths import SUITES_DIR
 from chatconform.preflight import Preflight
 from chatconform.results import RESULTS_FILE, format_summary, verdict_counts
-from chatconform.shared_state import SharedState
 from chatconform.verdict import Verdict
 
 REFERENCE_KEY_ENV = "CHATCONFORM_REFERENCE_KEY"
@@ -287,8 +285,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         provider_file = run_dir / "provider.json"
         provider_file.write_text(provider.to_json(), encoding="utf-8")
         # The suite starts while the preflight is asked; a problem stops the run sending.
-        breaker = Breaker(SharedState(run_dir / BREAKER_FILE))
-        preflight = Preflight(provider, on_problem=breaker.trip).start()
+        preflight = Preflight(provider, on_problem=run_breaker(run_dir).trip).start()
         code = _pytest(
             provider, run_dir, provider_file, only, args.case, args.attempts, args.processes
         )

@@ -366,8 +366,14 @@ def shared_controls(report_dir: str | Path | None, limits: RateLimits) -> dict[s
     directory = None if report_dir is None else Path(report_dir)
     return {
         "limiter": RateLimiter(limits, SharedState(directory and directory / RATE_FILE)),
-        "breaker": Breaker(SharedState(directory and directory / BREAKER_FILE)),
+        "breaker": run_breaker(directory),
     }
+
+
+def run_breaker(report_dir: Path | None) -> Breaker:
+    """The breaker of the run kept in ``report_dir`` (in memory without one): the one its
+    clients stop on, whichever process or thread trips it."""
+    return Breaker(SharedState(report_dir and report_dir / BREAKER_FILE))
 
 
 def request_body(json: Any, content: bytes | None) -> bytes | None:

@@ -136,8 +136,7 @@ class CaseRunner:
         # A thread whose answer arrived waits for the one holding the GIL to let go: for
         # up to the switch interval (5 ms), every time it reads, and timings it takes
         # (time to first token, gaps between chunks) carry that wait. A shorter one
-        # keeps them within a millisecond or so.
-        self._switch_interval = sys.getswitchinterval()
+        # keeps them within a millisecond or so. The process's own is restored at the end.
         sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     def pytest_sessionfinish(self) -> None:
